@@ -1,0 +1,65 @@
+import type { BufferPool } from './buffer-pool.js';
+import type { PacketVector } from './packet-vector.js';
+
+/** What a device carries: Ethernet frames (TAP) or bare IP packets (TUN). */
+export type DeviceKind = 'ethernet' | 'ip';
+
+/** Counters every device keeps. */
+export interface DeviceStats {
+  rxPackets: number;
+  rxBytes: number;
+  txPackets: number;
+  txBytes: number;
+  /** Frames the device could not take on transmit (queue full, kernel refused). */
+  txDropped: number;
+  /** Received frames that did not fit a buffer. */
+  rxTruncated: number;
+  /** Receive attempts that found no free buffer in the pool. */
+  rxNoBuffer: number;
+}
+
+/** A fresh, zeroed stats record. */
+export function emptyDeviceStats(): DeviceStats {
+  return {
+    rxPackets: 0,
+    rxBytes: 0,
+    txPackets: 0,
+    txBytes: 0,
+    txDropped: 0,
+    rxTruncated: 0,
+    rxNoBuffer: 0,
+  };
+}
+
+/**
+ * A packet device: the link layer under an interface. Implemented by TAP/TUN devices
+ * (`@dmm/tuntap`) and by `MemoryDevice` for tests (gVisor's LinkEndpoint, in our terms).
+ *
+ * Ownership: `receive` hands the caller freshly allocated buffers; `transmit` reads the
+ * buffers of the vector and leaves them to the caller, who frees them.
+ */
+export interface Device {
+  readonly name: string;
+  readonly kind: DeviceKind;
+  /** Link MTU (IPv6 payload + header, without the Ethernet header). */
+  readonly mtu: number;
+  /** MAC address of an Ethernet device (6 bytes); undefined for `ip` devices. */
+  readonly mac: Uint8Array | undefined;
+  readonly stats: DeviceStats;
+
+  /**
+   * Reads up to `max` frames into buffers allocated from `pool`, appending them to
+   * `out`; returns how many. Never blocks, never throws for packet-level problems.
+   */
+  receive(pool: BufferPool, out: PacketVector, max: number): number;
+
+  /** Writes `v.items[0 .. v.length)`; returns how many the device took. */
+  transmit(v: PacketVector): number;
+
+  /** Calls `cb` whenever frames are waiting (level-triggered); replaces a previous `cb`. */
+  onReadable(cb: () => void): void;
+  offReadable(): void;
+
+  /** Releases the device; idempotent. */
+  close(): void;
+}

@@ -1,0 +1,37 @@
+/**
+ * @dmm/core — the packet core of dmm-router.
+ *
+ * A pool of packet buffers in one slab with headroom, packet vectors, a graph of nodes
+ * that declare their next nodes and drop reasons as data, a scheduler that runs one
+ * breath per device readiness (read batch → graph → write batch), the `Device`
+ * interface with an in-memory implementation, coded errors and a pino-backed logger.
+ *
+ * ```ts
+ * import { BufferPool, Graph, Scheduler, MemoryDevice, crossConnectNode } from '@dmm/core';
+ * const pool = new BufferPool();
+ * const graph = new Graph(pool);
+ * const sched = new Scheduler(graph);
+ * graph.addNode(sched.outputNodeDef());
+ * graph.addNode(crossConnectNode(Int32Array.of(1, 0)));
+ * graph.finalise();
+ * const a = new MemoryDevice({ name: 'a' });
+ * const b = new MemoryDevice({ name: 'b' });
+ * sched.addInterface('a', a, 'cross-connect');
+ * sched.addInterface('b', b, 'cross-connect');
+ * a.inject(frame);       // a frame arrives on a …
+ * sched.poll();
+ * b.take();              // … and left on b: [frame]
+ * ```
+ */
+export * from './errors.js';
+export * from './packet-buffer.js';
+export * from './buffer-pool.js';
+export * from './packet-vector.js';
+export * from './graph-node.js';
+export * from './graph.js';
+export * from './device.js';
+export * from './memory-device.js';
+export * from './interface.js';
+export * from './scheduler.js';
+export * from './logger.js';
+export * from './nodes/cross-connect.js';

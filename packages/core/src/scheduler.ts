@@ -1,0 +1,195 @@
+import type { BufferPool } from './buffer-pool.js';
+import type { Device } from './device.js';
+import { ConfigError } from './errors.js';
+import type { Graph } from './graph.js';
+import { dropReasons, type NodeDef } from './graph-node.js';
+import { Interface } from './interface.js';
+import type { PacketBuffer } from './packet-buffer.js';
+import type { PacketVector } from './packet-vector.js';
+import { VECTOR_SIZE } from './packet-vector.js';
+
+export interface SchedulerOptions {
+  /** Frames read per breath (1..256, default 256). 1 gives one frame per readiness. */
+  rxBudget?: number;
+}
+
+/** Name of the node that hands packets to their interface's transmit queue. */
+export const INTERFACE_OUTPUT = 'interface-output';
+
+const OUTPUT = dropReasons([
+  ['no-interface', 'txIf does not name an interface'],
+  ['interface-down', 'the interface is administratively down'],
+] as const);
+
+/**
+ * Runs the router's breaths (Snabb's breathe loop): when a device is readable, read a
+ * batch straight into pool buffers, enqueue them to the interface's input node, dispatch
+ * the graph until it is empty, then write every interface's transmit queue in one batch
+ * and free what was sent. One breath per readiness; control-plane work (timers,
+ * signalling) runs on the same event loop between breaths.
+ */
+export class Scheduler {
+  readonly graph: Graph;
+  readonly pool: BufferPool;
+  readonly interfaces: Interface[] = [];
+  readonly rxBudget: number;
+  /** Breaths run so far. */
+  breaths = 0;
+  /** Interfaces administratively up, by index. */
+  private readonly adminUp: boolean[] = [];
+  /** Interfaces with queued packets; a fixed array plus count (setting an array's length to 0 would free its store and re-allocate on the next push). */
+  private readonly dirtyTx: (Interface | null)[] = [];
+  private dirtyCount = 0;
+  private running = false;
+
+  constructor(graph: Graph, opts: SchedulerOptions = {}) {
+    this.graph = graph;
+    this.pool = graph.pool;
+    const budget = opts.rxBudget ?? VECTOR_SIZE;
+    if (!Number.isInteger(budget) || budget < 1 || budget > VECTOR_SIZE) {
+      throw new ConfigError(`rxBudget must be an integer in 1..${VECTOR_SIZE}, got ${budget}`);
+    }
+    this.rxBudget = budget;
+  }
+
+  /** The `interface-output` node def; register it once with the graph. */
+  outputNodeDef(): NodeDef {
+    const txq = (pb: PacketBuffer): boolean => this.queueTx(pb);
+    return {
+      name: INTERFACE_OUTPUT,
+      next: [],
+      errors: OUTPUT.errors,
+      process(v: PacketVector, rt) {
+        for (let i = 0; i < v.length; i++) {
+          const pb = v.items[i]!;
+          if (!txq(pb))
+            rt.drop(pb, pb.txIf < 0 ? OUTPUT.code['no-interface'] : OUTPUT.code['interface-down']);
+        }
+      },
+    };
+  }
+
+  /** Adds an interface whose frames enter node `inputNode`. */
+  addInterface(name: string, device: Device, inputNode: string): Interface {
+    if (this.interfaces.some((i) => i.name === name)) {
+      throw new ConfigError(`interface ${name} already exists`, { interface: name });
+    }
+    const iface = new Interface(
+      this.interfaces.length,
+      name,
+      device,
+      this.graph.indexOf(inputNode),
+    );
+    this.interfaces.push(iface);
+    this.adminUp.push(true);
+    this.dirtyTx.push(null);
+    if (this.running) device.onReadable(() => this.breathe(iface));
+    return iface;
+  }
+
+  /** The interface called `name`. */
+  interface(name: string): Interface | undefined {
+    return this.interfaces.find((i) => i.name === name);
+  }
+
+  setAdminUp(index: number, up: boolean): void {
+    this.adminUp[index] = up;
+  }
+
+  /** Starts reading on readiness. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    for (const iface of this.interfaces) iface.device.onReadable(() => this.breathe(iface));
+  }
+
+  /** Stops reading; queued packets are flushed. Idempotent. */
+  stop(): void {
+    if (!this.running) return;
+    this.running = false;
+    for (const iface of this.interfaces) iface.device.offReadable();
+    this.flushTx();
+  }
+
+  /**
+   * Queues `pb` on interface `pb.txIf`, flushing that queue first when it is full.
+   * Returns false (caller drops and counts) when the interface does not exist or is down.
+   */
+  queueTx(pb: PacketBuffer): boolean {
+    const iface = this.interfaces[pb.txIf];
+    if (iface === undefined || !this.adminUp[pb.txIf]) return false;
+    const q = iface.txq;
+    if (q.length === 0) this.dirtyTx[this.dirtyCount++] = iface;
+    else if (q.length === q.capacity) this.flushOne(iface);
+    q.items[q.length++] = pb;
+    return true;
+  }
+
+  /** Sends `pb` from control-plane code (RAs, PBUs): queue and flush at once. */
+  sendNow(pb: PacketBuffer): boolean {
+    if (!this.queueTx(pb)) {
+      this.pool.free(pb);
+      return false;
+    }
+    this.flushTx();
+    return true;
+  }
+
+  /** Injects a locally generated packet into node `nodeIndex` and runs the graph. */
+  inject(nodeIndex: number, pb: PacketBuffer): void {
+    this.graph.enqueue(nodeIndex, pb);
+    this.graph.dispatch();
+    this.flushTx();
+  }
+
+  /** One breath for one interface: read a batch, run the graph, write. Returns frames read. */
+  breathe(iface: Interface): number {
+    this.breaths++;
+    iface.breaths++;
+    const rxv = iface.rxv;
+    rxv.length = 0;
+    const n = iface.device.receive(this.pool, rxv, this.rxBudget);
+    const input = iface.inputNode;
+    const ifIndex = iface.index;
+    const graph = this.graph;
+    for (let i = 0; i < n; i++) {
+      const pb = rxv.items[i]!;
+      rxv.items[i] = null;
+      pb.rxIf = ifIndex;
+      graph.enqueue(input, pb);
+    }
+    rxv.length = 0;
+    graph.dispatch();
+    this.flushTx();
+    return n;
+  }
+
+  /** Breathes every interface once (tests and manual stepping); returns frames read. */
+  poll(): number {
+    let n = 0;
+    for (const iface of this.interfaces) n += this.breathe(iface);
+    return n;
+  }
+
+  /** Writes every non-empty transmit queue and frees the buffers. */
+  flushTx(): void {
+    const dirty = this.dirtyTx;
+    for (let i = 0; i < this.dirtyCount; i++) {
+      this.flushOne(dirty[i]!);
+      dirty[i] = null;
+    }
+    this.dirtyCount = 0;
+  }
+
+  private flushOne(iface: Interface): void {
+    const q = iface.txq;
+    if (q.length === 0) return;
+    iface.device.transmit(q);
+    const pool = this.pool;
+    for (let i = 0; i < q.length; i++) {
+      pool.free(q.items[i]!);
+      q.items[i] = null;
+    }
+    q.length = 0;
+  }
+}
