@@ -10,3 +10,4 @@ export * from './hex.js';
 export * from './assert-bytes.js';
 export * from './buffers.js';
 export * from './header-suite.js';
+export * from './pcap.js';

@@ -80,14 +80,21 @@ export function copy6(src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: 
   for (let i = 0; i < 6; i++) dst[dstOff + i] = src[srcOff + i]!;
 }
 
-/** Copies 16 bytes out into a new array (control plane: storing an address). */
+/**
+ * Copies 16 bytes out into a new, independent array (control plane: storing an address).
+ * Not `slice`: on a Node Buffer that returns a view of the same memory.
+ */
 export function copyIpv6(bytes: Uint8Array, off: number): Uint8Array {
-  return bytes.slice(off, off + 16);
+  const out = new Uint8Array(16);
+  copy16(bytes, off, out, 0);
+  return out;
 }
 
-/** Copies 6 bytes out into a new array. */
+/** Copies 6 bytes out into a new, independent array. */
 export function copyMac(bytes: Uint8Array, off: number): Uint8Array {
-  return bytes.slice(off, off + 6);
+  const out = new Uint8Array(6);
+  copy6(bytes, off, out, 0);
+  return out;
 }
 
 /** RFC 5952 text form of the 16 bytes at `off` (lower case, longest zero run compressed). */

@@ -38,3 +38,11 @@ export interface ReprCodec<R, V extends HeaderView> {
   parse(view: V): R;
   emit(repr: R, view: V): void;
 }
+
+/**
+ * A new, independent copy of `bytes[start, end)` (control plane: keeping option data).
+ * Not `bytes.slice`, which on a Node Buffer returns a view of the same memory.
+ */
+export function copyOut(bytes: Uint8Array, start: number, end: number): Uint8Array {
+  return new Uint8Array(bytes.subarray(start, end));
+}
