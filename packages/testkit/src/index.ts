@@ -11,3 +11,4 @@ export * from './assert-bytes.js';
 export * from './buffers.js';
 export * from './header-suite.js';
 export * from './pcap.js';
+export * from './netns.js';
