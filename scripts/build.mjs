@@ -24,7 +24,7 @@ function run(cmd, args, cwd) {
 }
 
 const addon = join(root, 'packages', 'tuntap');
-if (existsSync(join(addon, 'binding.gyp'))) {
+if (existsSync(join(addon, 'native', 'binding.gyp'))) {
   run('pnpm', ['--silent', 'run', 'build:native'], addon);
 }
 run(join(root, 'node_modules', '.bin', 'tsc'), ['-b'], root);

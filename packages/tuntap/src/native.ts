@@ -1,5 +1,5 @@
 /**
- * Loads the native addon (`build/Release/tuntap.node`, built by node-gyp from `native/`)
+ * Loads the native addon (`native/build/Release/tuntap.node`, built by node-gyp in `native/`)
  * and describes its surface. The addon is loaded on first use, so importing this package
  * on a machine where it is not built only fails when a device is opened.
  */
@@ -70,7 +70,7 @@ export interface NativeBinding {
 }
 
 /** Where node-gyp puts the addon, relative to this file (dist/src/native.js). */
-const ADDON_PATH = '../../build/Release/tuntap.node';
+const ADDON_PATH = '../../native/build/Release/tuntap.node';
 
 let binding: NativeBinding | undefined;
 

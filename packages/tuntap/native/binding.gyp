@@ -3,12 +3,12 @@
     {
       "target_name": "tuntap",
       "sources": [
-        "native/addon.cc",
-        "native/errors.cc",
-        "native/device.cc",
-        "native/netns.cc",
-        "native/batch_io.cc",
-        "native/poller.cc"
+        "addon.cc",
+        "errors.cc",
+        "device.cc",
+        "netns.cc",
+        "batch_io.cc",
+        "poller.cc"
       ],
       "dependencies": [
         "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"
@@ -20,12 +20,12 @@
           "OS!='linux'",
           {
             "sources!": [
-              "native/addon.cc",
-              "native/errors.cc",
-              "native/device.cc",
-              "native/netns.cc",
-              "native/batch_io.cc",
-              "native/poller.cc"
+              "addon.cc",
+              "errors.cc",
+              "device.cc",
+              "netns.cc",
+              "batch_io.cc",
+              "poller.cc"
             ]
           }
         ]
