@@ -146,6 +146,7 @@ export class BufferPool {
     pb.table = src.table;
     pb.adjacency = src.adjacency;
     pb.tunnel = src.tunnel;
+    pb.flags = src.flags;
     pb.traced = src.traced;
     return pb;
   }

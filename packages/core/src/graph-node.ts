@@ -19,6 +19,8 @@ export interface NodeRuntime {
   next(arc: number, pb: PacketBuffer): void;
   /** Counts `pb` under drop reason `reason` (index into `errors`) and frees it. */
   drop(pb: PacketBuffer, reason: number): void;
+  /** Increments counter `reason` without dropping anything (events worth counting). */
+  count(reason: number): void;
 }
 
 /**

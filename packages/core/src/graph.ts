@@ -9,7 +9,9 @@ export class GraphNode implements NodeRuntime {
   readonly index: number;
   readonly def: NodeDef;
   /** Node index behind each arc (-1 until the graph is finalised). */
-  readonly nextIndex: Int32Array;
+  nextIndex: Int32Array;
+  /** Arc targets by name: the def's `next`, then arcs added with `Graph.addNextArc`. */
+  readonly nextNames: string[];
   /** Drop counts by reason code. */
   readonly drops: Float64Array;
   /** `process` calls, packets handled, and time spent (ns) when runtime stats are on. */
@@ -24,6 +26,7 @@ export class GraphNode implements NodeRuntime {
     this.index = index;
     this.def = def;
     this.nextIndex = new Int32Array(def.next.length).fill(-1);
+    this.nextNames = [...def.next];
     this.drops = new Float64Array(def.errors.length);
   }
 
@@ -33,6 +36,10 @@ export class GraphNode implements NodeRuntime {
 
   next(arc: number, pb: PacketBuffer): void {
     this.graph.enqueue(this.nextIndex[arc]!, pb);
+  }
+
+  count(reason: number): void {
+    this.drops[reason]!++;
   }
 
   drop(pb: PacketBuffer, reason: number): void {
@@ -46,6 +53,32 @@ export class GraphNode implements NodeRuntime {
 class Frame {
   node = -1;
   readonly vec = new PacketVector(VECTOR_SIZE);
+}
+
+/**
+ * Special arc targets. A feature node sends to `ARC_NEXT` to go on along its feature arc
+ * (to the next enabled feature, or to the arc's end node); any node sends to
+ * `arcStart(name)` to enter a feature arc (its first feature, or its end when the arc has
+ * none, so an empty arc costs nothing).
+ */
+export const ARC_NEXT = '@arc-next';
+export function arcStart(arc: string): string {
+  return `@arc:${arc}`;
+}
+
+/** Where a feature sits in its arc. */
+export interface FeatureOrder {
+  /** Feature node names this one must run before. */
+  runsBefore?: readonly string[];
+  /** Feature node names this one must run after. */
+  runsAfter?: readonly string[];
+}
+
+interface ArcDef {
+  readonly end: string;
+  features: { node: string; order: FeatureOrder }[];
+  /** Resolved order (node names). */
+  sorted: string[];
 }
 
 export interface GraphOptions {
@@ -72,6 +105,8 @@ export class Graph {
   private runHead = 0;
   private runCount = 0;
   private finalised = false;
+  private readonly arcs = new Map<string, ArcDef>();
+  private readonly featureArc = new Map<string, string>();
 
   constructor(pool: BufferPool, opts: GraphOptions = {}) {
     this.pool = pool;
@@ -103,23 +138,116 @@ export class Graph {
     return n.index;
   }
 
+  /**
+   * Declares a feature arc: an ordered, changeable list of feature nodes that packets
+   * entering `arcStart(name)` visit before reaching node `end` (VPP feature arcs).
+   */
+  addArc(name: string, end: string): void {
+    if (this.arcs.has(name))
+      throw new GraphError(`feature arc ${name} already exists`, { arc: name });
+    this.arcs.set(name, { end, features: [], sorted: [] });
+    if (this.finalised) this.resolveAll();
+  }
+
+  /**
+   * Registers `def` as a feature on arc `arc`, ordered by `order` (else after the features
+   * already there). Allowed after `finalise()` too (between breaths): arcs are re-resolved.
+   */
+  addFeature(arc: string, def: NodeDef, order: FeatureOrder = {}): GraphNode {
+    const a = this.arcs.get(arc);
+    if (a === undefined)
+      throw new GraphError(`no feature arc named ${arc}`, { arc, node: def.name });
+    const node = this.addNode(def);
+    a.features.push({ node: def.name, order });
+    this.featureArc.set(def.name, arc);
+    try {
+      a.sorted = sortFeatures(arc, a.features);
+    } catch (e) {
+      a.features.pop();
+      this.featureArc.delete(def.name);
+      throw e;
+    }
+    if (this.finalised) this.resolveAll();
+    return node;
+  }
+
+  /** Removes a feature from its arc (the node stays registered but is bypassed). */
+  removeFeature(name: string): void {
+    const arc = this.featureArc.get(name);
+    if (arc === undefined) return;
+    const a = this.arcs.get(arc)!;
+    a.features = a.features.filter((f) => f.node !== name);
+    a.sorted = sortFeatures(arc, a.features);
+    this.featureArc.delete(name);
+    if (this.finalised) this.resolveAll();
+  }
+
+  /** The features of arc `name` in the order packets visit them. */
+  arcFeatures(name: string): readonly string[] {
+    return this.arcs.get(name)?.sorted ?? [];
+  }
+
+  /**
+   * Adds an arc from node `from` to node `to` after registration (e.g. a protocol
+   * dispatcher learning a new protocol handler); returns its arc index. Idempotent.
+   */
+  addNextArc(from: string, to: string): number {
+    const n = this.byName.get(from);
+    if (n === undefined) throw new GraphError(`no node named ${from}`, { node: from });
+    const existing = n.nextNames.indexOf(to);
+    if (existing >= 0) return existing;
+    n.nextNames.push(to);
+    const grown = new Int32Array(n.nextNames.length).fill(-1);
+    grown.set(n.nextIndex);
+    n.nextIndex = grown;
+    if (this.finalised) this.resolveArcs(n);
+    return n.nextNames.length - 1;
+  }
+
   /** Resolves every arc by name; a missing target is a setup error naming both nodes. */
   finalise(): void {
-    for (const n of this.nodes) this.resolveArcs(n);
+    this.resolveAll();
     this.finalised = true;
   }
 
+  private resolveAll(): void {
+    for (const n of this.nodes) this.resolveArcs(n);
+  }
+
   private resolveArcs(n: GraphNode): void {
-    n.def.next.forEach((target, i) => {
-      const t = this.byName.get(target);
+    n.nextNames.forEach((target, i) => {
+      const name = this.resolveTarget(n.name, target);
+      const t = this.byName.get(name);
       if (t === undefined) {
-        throw new GraphError(`node ${n.name} has an arc to unknown node ${target}`, {
+        throw new GraphError(`node ${n.name} has an arc to unknown node ${name}`, {
           node: n.name,
-          target,
+          target: name,
         });
       }
       n.nextIndex[i] = t.index;
     });
+  }
+
+  private resolveTarget(from: string, target: string): string {
+    if (target === ARC_NEXT) {
+      const arc = this.featureArc.get(from);
+      if (arc === undefined) {
+        throw new GraphError(`node ${from} uses ${ARC_NEXT} but is not a feature of any arc`, {
+          node: from,
+        });
+      }
+      const a = this.arcs.get(arc)!;
+      const i = a.sorted.indexOf(from);
+      return i >= 0 && i + 1 < a.sorted.length ? a.sorted[i + 1]! : a.end;
+    }
+    if (target.startsWith('@arc:')) {
+      const arc = target.slice(5);
+      const a = this.arcs.get(arc);
+      if (a === undefined)
+        throw new GraphError(`node ${from} enters unknown feature arc ${arc}`, { node: from, arc });
+      return a.sorted[0] ?? a.end;
+    }
+    return target;
   }
 
   /** Queues `pb` for node `nodeIndex`. */
@@ -193,4 +321,34 @@ export class Graph {
     }
     return out;
   }
+}
+
+/** Orders features so every runsBefore/runsAfter holds, keeping registration order otherwise. */
+function sortFeatures(arc: string, features: { node: string; order: FeatureOrder }[]): string[] {
+  const names = features.map((f) => f.node);
+  const edges = new Map<string, Set<string>>(); // a → b: a runs before b
+  for (const n of names) edges.set(n, new Set());
+  for (const f of features) {
+    for (const b of f.order.runsBefore ?? []) if (edges.has(b)) edges.get(f.node)!.add(b);
+    for (const a of f.order.runsAfter ?? []) if (edges.has(a)) edges.get(a)!.add(f.node);
+  }
+  const indeg = new Map<string, number>(names.map((n) => [n, 0]));
+  for (const [, tos] of edges) for (const t of tos) indeg.set(t, indeg.get(t)! + 1);
+  const out: string[] = [];
+  const ready = names.filter((n) => indeg.get(n) === 0);
+  while (ready.length > 0) {
+    const n = ready.shift()!;
+    out.push(n);
+    for (const t of edges.get(n)!) {
+      indeg.set(t, indeg.get(t)! - 1);
+      if (indeg.get(t) === 0) {
+        ready.push(t);
+        ready.sort((x, y) => names.indexOf(x) - names.indexOf(y));
+      }
+    }
+  }
+  if (out.length !== names.length) {
+    throw new GraphError(`feature order on arc ${arc} has a cycle`, { arc, features: names });
+  }
+  return out;
 }

@@ -1,14 +1,25 @@
-import type { Device } from './device.js';
+import type { Device, DeviceKind } from './device.js';
 import { PacketVector, VECTOR_SIZE } from './packet-vector.js';
 
+/** An address configured on an interface. */
+export interface InterfaceAddress {
+  readonly address: Uint8Array;
+  readonly prefixLen: number;
+  /** `config`, `slaac`, a plugin name. */
+  readonly origin: string;
+}
+
 /**
- * An interface of the router: a device plus the graph node its received frames enter,
- * and the vector its outgoing packets wait in until the end of the breath.
+ * An interface of the router: a device plus its layer-3 configuration, the graph node
+ * its received frames enter, and the vector its outgoing packets wait in until the end
+ * of the breath.
  */
 export class Interface {
   readonly index: number;
   readonly name: string;
   readonly device: Device;
+  /** `ethernet` (TAP: Ethernet + ND) or `ip` (TUN: bare IPv6). */
+  readonly kind: DeviceKind;
   /** Graph node index that receives this interface's frames. */
   inputNode: number;
   /** Packets queued for transmit in the current breath. */
@@ -18,10 +29,29 @@ export class Interface {
   /** Breaths run for this interface. */
   breaths = 0;
 
+  /** The MAC the router uses on this link (6 bytes), or null for `ip` interfaces. */
+  mac: Uint8Array | null;
+  /** IPv6 MTU of the link. */
+  mtu: number;
+  /** The link-local address (RFC 4291 §2.5.6), or null before one is configured. */
+  linkLocal: Uint8Array | null = null;
+  /** Global (and other non-link-local) addresses. */
+  readonly addresses: InterfaceAddress[] = [];
+  /** Administratively up: packets are received and sent. */
+  adminUp = true;
+
   constructor(index: number, name: string, device: Device, inputNode: number) {
     this.index = index;
     this.name = name;
     this.device = device;
+    this.kind = device.kind;
     this.inputNode = inputNode;
+    this.mac = device.mac ? Uint8Array.from(device.mac) : null;
+    this.mtu = device.mtu;
+  }
+
+  /** First global address, or null (source of ICMPv6 errors and other router-originated packets). */
+  primaryGlobal(): Uint8Array | null {
+    return this.addresses[0]?.address ?? null;
   }
 }

@@ -35,8 +35,6 @@ export class Scheduler {
   readonly rxBudget: number;
   /** Breaths run so far. */
   breaths = 0;
-  /** Interfaces administratively up, by index. */
-  private readonly adminUp: boolean[] = [];
   /** Interfaces with queued packets; a fixed array plus count (setting an array's length to 0 would free its store and re-allocate on the next push). */
   private readonly dirtyTx: (Interface | null)[] = [];
   private dirtyCount = 0;
@@ -81,7 +79,6 @@ export class Scheduler {
       this.graph.indexOf(inputNode),
     );
     this.interfaces.push(iface);
-    this.adminUp.push(true);
     this.dirtyTx.push(null);
     if (this.running) device.onReadable(() => this.breathe(iface));
     return iface;
@@ -93,7 +90,8 @@ export class Scheduler {
   }
 
   setAdminUp(index: number, up: boolean): void {
-    this.adminUp[index] = up;
+    const iface = this.interfaces[index];
+    if (iface) iface.adminUp = up;
   }
 
   /** Starts reading on readiness. */
@@ -117,7 +115,7 @@ export class Scheduler {
    */
   queueTx(pb: PacketBuffer): boolean {
     const iface = this.interfaces[pb.txIf];
-    if (iface === undefined || !this.adminUp[pb.txIf]) return false;
+    if (iface === undefined || !iface.adminUp) return false;
     const q = iface.txq;
     if (q.length === 0) this.dirtyTx[this.dirtyCount++] = iface;
     else if (q.length === q.capacity) this.flushOne(iface);
