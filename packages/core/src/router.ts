@@ -13,7 +13,7 @@ import type { Device } from './device.js';
 import { ConfigError } from './errors.js';
 import type { RouterEvents } from './events.js';
 import { Graph } from './graph.js';
-import type { Interface} from './interface.js';
+import type { Interface } from './interface.js';
 import { type InterfaceAddress } from './interface.js';
 import { Ip6Arc, Ip6Node, type Ip6Context } from './ip6/context.js';
 import { ethernetInputNode } from './ip6/ethernet-input.js';
