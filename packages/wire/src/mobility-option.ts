@@ -330,28 +330,28 @@ export function timestampFromMs(ms: number): { seconds: number; fraction: number
 }
 
 /**
- * A mobility option as a value. Addresses and prefixes are 16-byte copies. `padN.size`
+ * A mobility option as a value. Addresses and prefixes are 16-byte copies. `pad-n`'s `size`
  * counts the whole option (Type and Length included, so a 2-byte PadN is `01 00`).
  */
 export type MobilityOption =
   | { kind: 'pad1' }
-  | { kind: 'padN'; size: number }
+  | { kind: 'pad-n'; size: number }
   /** Mobile Node Identifier with the NAI subtype (RFC 4283 §3; UTF-8 per RFC 4282). */
-  | { kind: 'mnId'; nai: string }
+  | { kind: 'mn-id'; nai: string }
   /** Mobile Node Identifier with any other subtype, kept as bytes. */
-  | { kind: 'mnIdOther'; subtype: number; identifier: Uint8Array }
+  | { kind: 'mn-id-other'; subtype: number; identifier: Uint8Array }
   | { kind: 'hnp'; prefixLength: number; prefix: Uint8Array }
-  | { kind: 'handoffIndicator'; value: number }
-  | { kind: 'accessTechnologyType'; value: number }
-  | { kind: 'mnLinkLayerId'; identifier: Uint8Array }
-  | { kind: 'linkLocalAddress'; address: Uint8Array }
+  | { kind: 'handoff-indicator'; value: number }
+  | { kind: 'access-technology-type'; value: number }
+  | { kind: 'mn-link-layer-id'; identifier: Uint8Array }
+  | { kind: 'link-local-address'; address: Uint8Array }
   | { kind: 'timestamp'; seconds: number; fraction: number }
-  | { kind: 'anchoredPrefix'; prefixLength: number; prefix: Uint8Array }
-  | { kind: 'localPrefix'; prefixLength: number; prefix: Uint8Array }
-  | { kind: 'previousMaar'; prefixLength: number; address: Uint8Array; prefix: Uint8Array }
-  | { kind: 'servingMaar'; address: Uint8Array }
-  | { kind: 'dlifLinkLocalAddress'; address: Uint8Array }
-  | { kind: 'dlifLinkLayerAddress'; address: Uint8Array }
+  | { kind: 'anchored-prefix'; prefixLength: number; prefix: Uint8Array }
+  | { kind: 'local-prefix'; prefixLength: number; prefix: Uint8Array }
+  | { kind: 'previous-maar'; prefixLength: number; address: Uint8Array; prefix: Uint8Array }
+  | { kind: 'serving-maar'; address: Uint8Array }
+  | { kind: 'dlif-link-local-address'; address: Uint8Array }
+  | { kind: 'dlif-link-layer-address'; address: Uint8Array }
   | { kind: 'unknown'; type: number; data: Uint8Array };
 
 export type MobilityOptionKind = MobilityOption['kind'];
@@ -360,21 +360,21 @@ export type MobilityOptionOf<K extends MobilityOptionKind> = Extract<MobilityOpt
 
 const KIND_TYPE: Record<Exclude<MobilityOptionKind, 'unknown'>, number> = {
   pad1: T.Pad1,
-  padN: T.PadN,
-  mnId: T.MobileNodeIdentifier,
-  mnIdOther: T.MobileNodeIdentifier,
+  'pad-n': T.PadN,
+  'mn-id': T.MobileNodeIdentifier,
+  'mn-id-other': T.MobileNodeIdentifier,
   hnp: T.HomeNetworkPrefix,
-  handoffIndicator: T.HandoffIndicator,
-  accessTechnologyType: T.AccessTechnologyType,
-  mnLinkLayerId: T.MnLinkLayerIdentifier,
-  linkLocalAddress: T.LinkLocalAddress,
+  'handoff-indicator': T.HandoffIndicator,
+  'access-technology-type': T.AccessTechnologyType,
+  'mn-link-layer-id': T.MnLinkLayerIdentifier,
+  'link-local-address': T.LinkLocalAddress,
   timestamp: T.Timestamp,
-  anchoredPrefix: T.AnchoredPrefix,
-  localPrefix: T.LocalPrefix,
-  previousMaar: T.PreviousMaar,
-  servingMaar: T.ServingMaar,
-  dlifLinkLocalAddress: T.DlifLinkLocalAddress,
-  dlifLinkLayerAddress: T.DlifLinkLayerAddress,
+  'anchored-prefix': T.AnchoredPrefix,
+  'local-prefix': T.LocalPrefix,
+  'previous-maar': T.PreviousMaar,
+  'serving-maar': T.ServingMaar,
+  'dlif-link-local-address': T.DlifLinkLocalAddress,
+  'dlif-link-layer-address': T.DlifLinkLayerAddress,
 };
 
 /** The option type number an option value is written with. */
@@ -409,17 +409,18 @@ export function mobilityOptionSize(o: MobilityOption): number {
   switch (o.kind) {
     case 'pad1':
       return 1;
-    case 'padN':
+    case 'pad-n':
       if (o.size < 2 || o.size > 257) throw badOption(`PadN size ${o.size}`);
       return o.size;
-    case 'mnId':
+    case 'mn-id':
       return 2 + variableBody(1 + utf8Encoder.encode(o.nai).length, 'MN-ID');
-    case 'mnIdOther':
+    case 'mn-id-other':
       return 2 + variableBody(1 + o.identifier.length, 'MN-ID');
-    case 'mnLinkLayerId':
-    case 'dlifLinkLayerAddress':
+    case 'mn-link-layer-id':
+    case 'dlif-link-layer-address':
       return (
-        2 + variableBody(2 + (o.kind === 'mnLinkLayerId' ? o.identifier : o.address).length, o.kind)
+        2 +
+        variableBody(2 + (o.kind === 'mn-link-layer-id' ? o.identifier : o.address).length, o.kind)
       );
     case 'unknown':
       return 2 + variableBody(o.data.length, `option ${o.type}`);
@@ -449,18 +450,18 @@ export const MobilityOptionCodec: ReprCodec<MobilityOption, MobilityOptionView> 
       case T.Pad1:
         return { kind: 'pad1' };
       case T.PadN:
-        return { kind: 'padN', size: v.totalLength() };
+        return { kind: 'pad-n', size: v.totalLength() };
       case T.MobileNodeIdentifier: {
         const subtype = v.mnIdSubtype();
         const id = copyOut(b, v.identifierOffset(), v.identifierOffset() + v.identifierLength());
-        if (subtype !== MnIdSubtype.Nai) return { kind: 'mnIdOther', subtype, identifier: id };
+        if (subtype !== MnIdSubtype.Nai) return { kind: 'mn-id-other', subtype, identifier: id };
         let nai: string;
         try {
           nai = utf8Decoder.decode(id);
         } catch {
           throw new WireError('mh-option', WireCheck.BadField, 'NAI is not UTF-8');
         }
-        return { kind: 'mnId', nai };
+        return { kind: 'mn-id', nai };
       }
       case T.HomeNetworkPrefix:
       case T.AnchoredPrefix:
@@ -469,24 +470,24 @@ export const MobilityOptionCodec: ReprCodec<MobilityOption, MobilityOptionView> 
           type === T.HomeNetworkPrefix
             ? 'hnp'
             : type === T.AnchoredPrefix
-              ? 'anchoredPrefix'
-              : 'localPrefix';
+              ? 'anchored-prefix'
+              : 'local-prefix';
         return { kind, prefixLength: v.prefixLength(), prefix: copyOut(b, o + 4, o + 20) };
       }
       case T.HandoffIndicator:
-        return { kind: 'handoffIndicator', value: v.value() };
+        return { kind: 'handoff-indicator', value: v.value() };
       case T.AccessTechnologyType:
-        return { kind: 'accessTechnologyType', value: v.value() };
+        return { kind: 'access-technology-type', value: v.value() };
       case T.MnLinkLayerIdentifier:
-        return { kind: 'mnLinkLayerId', identifier: copyOut(b, o + 4, o + 2 + v.length()) };
+        return { kind: 'mn-link-layer-id', identifier: copyOut(b, o + 4, o + 2 + v.length()) };
       case T.DlifLinkLayerAddress:
-        return { kind: 'dlifLinkLayerAddress', address: copyOut(b, o + 4, o + 2 + v.length()) };
+        return { kind: 'dlif-link-layer-address', address: copyOut(b, o + 4, o + 2 + v.length()) };
       case T.LinkLocalAddress:
-        return { kind: 'linkLocalAddress', address: copyOut(b, o + 2, o + 18) };
+        return { kind: 'link-local-address', address: copyOut(b, o + 2, o + 18) };
       case T.ServingMaar:
-        return { kind: 'servingMaar', address: copyOut(b, o + 2, o + 18) };
+        return { kind: 'serving-maar', address: copyOut(b, o + 2, o + 18) };
       case T.DlifLinkLocalAddress:
-        return { kind: 'dlifLinkLocalAddress', address: copyOut(b, o + 2, o + 18) };
+        return { kind: 'dlif-link-local-address', address: copyOut(b, o + 2, o + 18) };
       case T.Timestamp:
         return {
           kind: 'timestamp',
@@ -495,7 +496,7 @@ export const MobilityOptionCodec: ReprCodec<MobilityOption, MobilityOptionView> 
         };
       case T.PreviousMaar:
         return {
-          kind: 'previousMaar',
+          kind: 'previous-maar',
           prefixLength: v.prefixLength(),
           address: copyOut(b, o + 4, o + 20),
           prefix: copyOut(b, o + 20, o + 36),
@@ -512,47 +513,47 @@ export const MobilityOptionCodec: ReprCodec<MobilityOption, MobilityOptionView> 
     if (r.kind === 'pad1') return;
     v.setLength(size - 2);
     switch (r.kind) {
-      case 'padN':
+      case 'pad-n':
         b.fill(0, o + 2, o + size);
         return;
-      case 'mnId':
+      case 'mn-id':
         v.setMnIdSubtype(MnIdSubtype.Nai);
         b.set(utf8Encoder.encode(r.nai), o + 3);
         return;
-      case 'mnIdOther':
+      case 'mn-id-other':
         v.setMnIdSubtype(r.subtype);
         b.set(r.identifier, o + 3);
         return;
       case 'hnp':
-      case 'anchoredPrefix':
-      case 'localPrefix':
+      case 'anchored-prefix':
+      case 'local-prefix':
         checkPrefixLength(r.prefixLength);
         v.setReserved8(0);
         v.setPrefixLength(r.prefixLength);
         v.setPrefix(r.prefix);
         return;
-      case 'handoffIndicator':
-      case 'accessTechnologyType':
+      case 'handoff-indicator':
+      case 'access-technology-type':
         v.setReserved8(0);
         v.setValue(r.value);
         return;
-      case 'mnLinkLayerId':
+      case 'mn-link-layer-id':
         v.setReserved16(0);
         b.set(r.identifier, o + 4);
         return;
-      case 'dlifLinkLayerAddress':
+      case 'dlif-link-layer-address':
         v.setReserved16(0);
         b.set(r.address, o + 4);
         return;
-      case 'linkLocalAddress':
-      case 'servingMaar':
-      case 'dlifLinkLocalAddress':
+      case 'link-local-address':
+      case 'serving-maar':
+      case 'dlif-link-local-address':
         v.setAddress(r.address);
         return;
       case 'timestamp':
         v.setTimestamp(r.seconds, r.fraction);
         return;
-      case 'previousMaar':
+      case 'previous-maar':
         checkPrefixLength(r.prefixLength);
         v.setReserved8(0);
         v.setPrefixLength(r.prefixLength);
@@ -705,7 +706,7 @@ function writePad(bytes: Uint8Array, at: number, n: number): void {
 /**
  * Writes `options` in the given order into the Mobility Header that starts at `mhOff`,
  * beginning at MH offset `start`. Before each option, Pad1 (1 byte) or PadN (more) makes
- * its Type byte sit at its xn+y offset (RFC 6275 §6.2); explicit `pad1`/`padN` values are
+ * its Type byte sit at its xn+y offset (RFC 6275 §6.2); explicit `pad1`/`pad-n` values are
  * written as given. The header is then padded to a multiple of 8 octets. Returns the MH
  * offset one past the last byte written (= the MH length).
  */
@@ -764,33 +765,33 @@ export function formatMobilityOption(o: MobilityOption): string {
   switch (o.kind) {
     case 'pad1':
       return 'pad1';
-    case 'padN':
+    case 'pad-n':
       return `padn ${o.size}`;
-    case 'mnId':
+    case 'mn-id':
       return `mn-id nai ${o.nai}`;
-    case 'mnIdOther':
+    case 'mn-id-other':
       return `mn-id subtype ${o.subtype} ${hexOf(o.identifier)}`;
     case 'hnp':
       return `hnp ${formatIpv6(o.prefix)}/${o.prefixLength}`;
-    case 'anchoredPrefix':
+    case 'anchored-prefix':
       return `anchored-prefix ${formatIpv6(o.prefix)}/${o.prefixLength}`;
-    case 'localPrefix':
+    case 'local-prefix':
       return `local-prefix ${formatIpv6(o.prefix)}/${o.prefixLength}`;
-    case 'handoffIndicator':
+    case 'handoff-indicator':
       return `hi ${o.value}`;
-    case 'accessTechnologyType':
+    case 'access-technology-type':
       return `att ${o.value}`;
-    case 'mnLinkLayerId':
+    case 'mn-link-layer-id':
       return `mn-lli ${macOrHex(o.identifier)}`;
-    case 'dlifLinkLayerAddress':
+    case 'dlif-link-layer-address':
       return `dlif-l2 ${macOrHex(o.address)}`;
-    case 'linkLocalAddress':
+    case 'link-local-address':
       return `lla ${formatIpv6(o.address)}`;
-    case 'dlifLinkLocalAddress':
+    case 'dlif-link-local-address':
       return `dlif-ll ${formatIpv6(o.address)}`;
-    case 'servingMaar':
+    case 'serving-maar':
       return `s-maar ${formatIpv6(o.address)}`;
-    case 'previousMaar':
+    case 'previous-maar':
       return `p-maar ${formatIpv6(o.address)} ${formatIpv6(o.prefix)}/${o.prefixLength}`;
     case 'timestamp':
       return `ts ${new Date(timestampToMs(o.seconds, o.fraction)).toISOString()}`;

@@ -594,23 +594,23 @@ export function findHnps(r: WithOptions): MobilityOptionOf<'hnp'>[] {
   return optionsOfKind(r.options, 'hnp');
 }
 /** Every Anchored Prefix option (RFC 8885 §4.3; several are allowed). */
-export function findAnchoredPrefixes(r: WithOptions): MobilityOptionOf<'anchoredPrefix'>[] {
-  return optionsOfKind(r.options, 'anchoredPrefix');
+export function findAnchoredPrefixes(r: WithOptions): MobilityOptionOf<'anchored-prefix'>[] {
+  return optionsOfKind(r.options, 'anchored-prefix');
 }
 /** Every Local Prefix option (RFC 8885 §4.4; several are allowed). */
-export function findLocalPrefixes(r: WithOptions): MobilityOptionOf<'localPrefix'>[] {
-  return optionsOfKind(r.options, 'localPrefix');
+export function findLocalPrefixes(r: WithOptions): MobilityOptionOf<'local-prefix'>[] {
+  return optionsOfKind(r.options, 'local-prefix');
 }
 /** The Mobile Node Identifier option (NAI or other subtype), or undefined. */
 export function findMnId(
   r: WithOptions,
-): MobilityOptionOf<'mnId'> | MobilityOptionOf<'mnIdOther'> | undefined {
+): MobilityOptionOf<'mn-id'> | MobilityOptionOf<'mn-id-other'> | undefined {
   return r.options.find(
-    (o): o is MobilityOptionOf<'mnId'> | MobilityOptionOf<'mnIdOther'> =>
-      o.kind === 'mnId' || o.kind === 'mnIdOther',
+    (o): o is MobilityOptionOf<'mn-id'> | MobilityOptionOf<'mn-id-other'> =>
+      o.kind === 'mn-id' || o.kind === 'mn-id-other',
   );
 }
-/** The first option of `kind` (e.g. `'timestamp'`, `'handoffIndicator'`), or undefined. */
+/** The first option of `kind` (e.g. `'timestamp'`, `'handoff-indicator'`), or undefined. */
 export function findOption<K extends MobilityOption['kind']>(
   r: WithOptions,
   kind: K,

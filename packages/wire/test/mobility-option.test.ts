@@ -64,7 +64,7 @@ const CASES: OptionCase[] = [
     name: 'PadN (4 bytes)',
     vector: hex`01 02 0000`,
     provenance: 'protocol.md §5.1, scapy inet6.uts BA vector (autopad PadN)',
-    repr: { kind: 'padN', size: 4 },
+    repr: { kind: 'pad-n', size: 4 },
     readers(v) {
       assert.equal(v.type(), T.PadN);
       assert.equal(v.length(), 2);
@@ -75,7 +75,7 @@ const CASES: OptionCase[] = [
     name: 'PadN (2 bytes, zero Length)',
     vector: hex`01 00`,
     provenance: '§5.2 DMM PBA (PadN before the Timestamp)',
-    repr: { kind: 'padN', size: 2 },
+    repr: { kind: 'pad-n', size: 2 },
     readers(v) {
       assert.equal(v.length(), 0);
       assert.equal(v.totalLength(), 2);
@@ -85,7 +85,7 @@ const CASES: OptionCase[] = [
     name: 'Mobile Node Identifier (NAI)',
     vector: hex`08 10  01  6d6e31406578616d706c652e6f7267  // type 8, len 16, subtype 1, "mn1@example.org"`,
     provenance: '§5.2 PBU (MIP6OptMNID(id=b"mn1@example.org"))',
-    repr: { kind: 'mnId', nai: NAI },
+    repr: { kind: 'mn-id', nai: NAI },
     readers(v) {
       assert.equal(v.type(), T.MobileNodeIdentifier);
       assert.equal(v.length(), 16);
@@ -98,7 +98,7 @@ const CASES: OptionCase[] = [
     name: 'Mobile Node Identifier (subtype 5, kept as bytes)',
     vector: hex`08 07  05  02:00:00:00:00:01`,
     provenance: 'scapy: MIP6OptMNID(subtype=5, id=bytes.fromhex("020000000001"))',
-    repr: { kind: 'mnIdOther', subtype: 5, identifier: parseMac('02:00:00:00:00:01') },
+    repr: { kind: 'mn-id-other', subtype: 5, identifier: parseMac('02:00:00:00:00:01') },
     readers(v) {
       assert.equal(v.mnIdSubtype(), 5);
       assert.equal(v.identifierLength(), 6);
@@ -135,7 +135,7 @@ const CASES: OptionCase[] = [
     name: 'Handoff Indicator',
     vector: hex`17 02 00 01`,
     provenance: '§5.2 PBU (HI 1, attachment over a new interface)',
-    repr: { kind: 'handoffIndicator', value: 1 },
+    repr: { kind: 'handoff-indicator', value: 1 },
     readers(v) {
       assert.equal(v.type(), T.HandoffIndicator);
       assert.equal(v.value(), 1);
@@ -151,7 +151,7 @@ const CASES: OptionCase[] = [
     name: 'Access Technology Type',
     vector: hex`18 02 00 03`,
     provenance: '§5.2 PBU (ATT 3, IEEE 802.3)',
-    repr: { kind: 'accessTechnologyType', value: 3 },
+    repr: { kind: 'access-technology-type', value: 3 },
     readers(v) {
       assert.equal(v.type(), T.AccessTechnologyType);
       assert.equal(v.value(), 3);
@@ -161,7 +161,7 @@ const CASES: OptionCase[] = [
     name: 'MN Link-layer Identifier',
     vector: hex`19 08  0000  02:00:00:00:00:01`,
     provenance: '§5.2 PBU (MN-LLI 02:00:00:00:00:01)',
-    repr: { kind: 'mnLinkLayerId', identifier: parseMac('02:00:00:00:00:01') },
+    repr: { kind: 'mn-link-layer-id', identifier: parseMac('02:00:00:00:00:01') },
     readers(v) {
       assert.equal(v.type(), T.MnLinkLayerIdentifier);
       assert.equal(v.identifierOffset(), 4);
@@ -178,7 +178,7 @@ const CASES: OptionCase[] = [
     name: 'Link-local Address',
     vector: hex`1a 10  fe80::1`,
     provenance: '§5.2 PBU (MAG link-local fe80::1)',
-    repr: { kind: 'linkLocalAddress', address: parseIpv6('fe80::1') },
+    repr: { kind: 'link-local-address', address: parseIpv6('fe80::1') },
     readers(v) {
       assert.equal(v.type(), T.LinkLocalAddress);
       assert.equal(v.addressOffset(), 2);
@@ -211,7 +211,7 @@ const CASES: OptionCase[] = [
     name: 'Anchored Prefix (RFC 8885)',
     vector: hex`41 12  00 40  2001:db8:1:1::`,
     provenance: '§5.2 DMM PBU (Anchored Prefix 2001:db8:1:1::/64)',
-    repr: { kind: 'anchoredPrefix', prefixLength: 64, prefix: parseIpv6('2001:db8:1:1::') },
+    repr: { kind: 'anchored-prefix', prefixLength: 64, prefix: parseIpv6('2001:db8:1:1::') },
     readers(v) {
       assert.equal(v.type(), T.AnchoredPrefix);
       assert.equal(v.prefixLength(), 64);
@@ -222,7 +222,7 @@ const CASES: OptionCase[] = [
     name: 'Local Prefix (RFC 8885)',
     vector: hex`42 12  00 40  2001:db8:2:1::`,
     provenance: '§5.2 DMM PBU (Local Prefix 2001:db8:2:1::/64)',
-    repr: { kind: 'localPrefix', prefixLength: 64, prefix: parseIpv6('2001:db8:2:1::') },
+    repr: { kind: 'local-prefix', prefixLength: 64, prefix: parseIpv6('2001:db8:2:1::') },
     readers(v) {
       assert.equal(v.type(), T.LocalPrefix);
       assert.equal(v.prefixOffset(), 4);
@@ -235,7 +235,7 @@ const CASES: OptionCase[] = [
     provenance:
       'scapy: MIP6OptPrevMAAR(plen=64, maar="fd00:300::2", prefix="2001:db8:3:1::") in the DMM PBA with P-MAAR/S-MAAR',
     repr: {
-      kind: 'previousMaar',
+      kind: 'previous-maar',
       prefixLength: 64,
       address: parseIpv6('fd00:300::2'),
       prefix: parseIpv6('2001:db8:3:1::'),
@@ -262,7 +262,7 @@ const CASES: OptionCase[] = [
     name: 'Serving MAAR (RFC 8885)',
     vector: hex`44 10  fd00:200::2`,
     provenance: 'scapy: MIP6OptServMAAR(maar="fd00:200::2") in the DMM PBA with P-MAAR/S-MAAR',
-    repr: { kind: 'servingMaar', address: parseIpv6('fd00:200::2') },
+    repr: { kind: 'serving-maar', address: parseIpv6('fd00:200::2') },
     readers(v) {
       assert.equal(v.type(), T.ServingMaar);
       assert.ok(v.addressEquals(parseIpv6('fd00:200::2')));
@@ -272,7 +272,7 @@ const CASES: OptionCase[] = [
     name: 'DLIF Link-local Address (RFC 8885)',
     vector: hex`45 10  fe80::1`,
     provenance: '§5.2 DMM PBU (DLIF link-local fe80::1)',
-    repr: { kind: 'dlifLinkLocalAddress', address: parseIpv6('fe80::1') },
+    repr: { kind: 'dlif-link-local-address', address: parseIpv6('fe80::1') },
     readers(v) {
       assert.equal(v.type(), T.DlifLinkLocalAddress);
       assert.ok(v.addressEquals(parseIpv6('fe80::1')));
@@ -282,7 +282,7 @@ const CASES: OptionCase[] = [
     name: 'DLIF Link-layer Address (RFC 8885)',
     vector: hex`46 08  0000  02:00:00:00:00:0a`,
     provenance: '§5.2 DMM PBU (DLIF MAC 02:00:00:00:00:0a)',
-    repr: { kind: 'dlifLinkLayerAddress', address: parseMac('02:00:00:00:00:0a') },
+    repr: { kind: 'dlif-link-layer-address', address: parseMac('02:00:00:00:00:0a') },
     readers(v) {
       assert.equal(v.type(), T.DlifLinkLayerAddress);
       assert.equal(v.identifierOffset(), 4);
@@ -378,19 +378,19 @@ test('mobility option: emitting impossible values throws a coded error', () => {
   const b = filled(400);
   const v = at(b);
   const isWire = (e: unknown): boolean => e instanceof WireError;
-  assert.throws(() => MobilityOptionCodec.emit({ kind: 'mnId', nai: 'x'.repeat(255) }, v), isWire);
+  assert.throws(() => MobilityOptionCodec.emit({ kind: 'mn-id', nai: 'x'.repeat(255) }, v), isWire);
   assert.throws(
     () => MobilityOptionCodec.emit({ kind: 'unknown', type: 200, data: new Uint8Array(256) }, v),
     isWire,
   );
-  assert.throws(() => MobilityOptionCodec.emit({ kind: 'padN', size: 1 }, v), isWire);
+  assert.throws(() => MobilityOptionCodec.emit({ kind: 'pad-n', size: 1 }, v), isWire);
   assert.throws(
     () =>
       MobilityOptionCodec.emit({ kind: 'hnp', prefixLength: 129, prefix: new Uint8Array(16) }, v),
     isWire,
   );
   // The largest NAI that fits: Length 255 = subtype + 254 bytes.
-  MobilityOptionCodec.emit({ kind: 'mnId', nai: 'x'.repeat(254) }, v);
+  MobilityOptionCodec.emit({ kind: 'mn-id', nai: 'x'.repeat(254) }, v);
   assert.equal(b[1], 255);
 });
 
@@ -476,8 +476,8 @@ test('mobility options: parse drops Pad1/PadN and keeps unknown types in order',
 test('mobility options: explicit pads in the list are written as given', () => {
   const opts: MobilityOption[] = [
     { kind: 'pad1' },
-    { kind: 'padN', size: 3 },
-    { kind: 'handoffIndicator', value: 4 },
+    { kind: 'pad-n', size: 3 },
+    { kind: 'handoff-indicator', value: 4 },
   ];
   const b = filled(25);
   assert.equal(emitMobilityOptions(opts, b, dataViewOf(b), 0, 12), 24);
@@ -489,7 +489,7 @@ test('mobility options: a run of Pad1 and an empty area are well-formed', () => 
   const b = hex`00 00 00 17 02 00 05 00`;
   assert.equal(checkMobilityOptions(b, 0, b.length), 0);
   assert.deepEqual(parseMobilityOptions(b, dataViewOf(b), 0, b.length), [
-    { kind: 'handoffIndicator', value: 5 },
+    { kind: 'handoff-indicator', value: 5 },
   ]);
   assert.equal(checkMobilityOptions(b, 3, 3), 0);
   assert.deepEqual(parseMobilityOptions(b, dataViewOf(b), 3, 3), []);
@@ -577,10 +577,10 @@ test('mobility option cursor: unknown options are yielded and skipped by length'
 test('mobility options: typed lookups find options without hand-searching', () => {
   const b = Uint8Array.from(DMM_OPTIONS);
   const opts = parseMobilityOptions(b, dataViewOf(b), 0, b.length);
-  assert.equal(optionOfKind(opts, 'mnId')?.nai, NAI);
+  assert.equal(optionOfKind(opts, 'mn-id')?.nai, NAI);
   assert.equal(optionOfKind(opts, 'hnp'), undefined);
   assert.deepEqual(
-    optionsOfKind(opts, 'anchoredPrefix').map((o) => o.prefixLength),
+    optionsOfKind(opts, 'anchored-prefix').map((o) => o.prefixLength),
     [64],
   );
   assert.equal(optionOfKind(opts, 'timestamp')?.fraction, 0x8000);
@@ -597,7 +597,7 @@ test('mobility options: one-line text forms', () => {
   );
   assert.equal(
     formatMobilityOption({
-      kind: 'previousMaar',
+      kind: 'previous-maar',
       prefixLength: 64,
       address: parseIpv6('fd00:300::2'),
       prefix: parseIpv6('2001:db8:3:1::'),

@@ -45,12 +45,12 @@ const PBU: PbuRepr = {
   lifetime: 15,
   options: [
     { kind: 'hnp', prefixLength: 0, prefix: parseIpv6('::') },
-    { kind: 'handoffIndicator', value: 1 },
-    { kind: 'accessTechnologyType', value: 3 },
+    { kind: 'handoff-indicator', value: 1 },
+    { kind: 'access-technology-type', value: 3 },
     TS,
-    { kind: 'mnId', nai: NAI },
-    { kind: 'mnLinkLayerId', identifier: parseMac('02:00:00:00:00:01') },
-    { kind: 'linkLocalAddress', address: parseIpv6('fe80::1') },
+    { kind: 'mn-id', nai: NAI },
+    { kind: 'mn-link-layer-id', identifier: parseMac('02:00:00:00:00:01') },
+    { kind: 'link-local-address', address: parseIpv6('fe80::1') },
   ],
 };
 const PBA: PbaRepr = {
@@ -60,12 +60,12 @@ const PBA: PbaRepr = {
   lifetime: 15,
   options: [
     { kind: 'hnp', prefixLength: 64, prefix: parseIpv6('2001:db8:1:1::') },
-    { kind: 'handoffIndicator', value: 1 },
-    { kind: 'accessTechnologyType', value: 3 },
+    { kind: 'handoff-indicator', value: 1 },
+    { kind: 'access-technology-type', value: 3 },
     TS,
-    { kind: 'mnId', nai: NAI },
-    { kind: 'mnLinkLayerId', identifier: parseMac('02:00:00:00:00:01') },
-    { kind: 'linkLocalAddress', address: parseIpv6('fe80::1') },
+    { kind: 'mn-id', nai: NAI },
+    { kind: 'mn-link-layer-id', identifier: parseMac('02:00:00:00:00:01') },
+    { kind: 'link-local-address', address: parseIpv6('fe80::1') },
   ],
 };
 const DMM_PBU: PbuRepr = {
@@ -73,13 +73,13 @@ const DMM_PBU: PbuRepr = {
   flags: PbuFlag.A | PbuFlag.P | PbuFlag.D,
   lifetime: 15,
   options: [
-    { kind: 'mnId', nai: NAI },
-    { kind: 'anchoredPrefix', prefixLength: 64, prefix: parseIpv6('2001:db8:1:1::') },
-    { kind: 'localPrefix', prefixLength: 64, prefix: parseIpv6('2001:db8:2:1::') },
-    { kind: 'dlifLinkLocalAddress', address: parseIpv6('fe80::1') },
-    { kind: 'dlifLinkLayerAddress', address: parseMac('02:00:00:00:00:0a') },
-    { kind: 'handoffIndicator', value: 3 },
-    { kind: 'accessTechnologyType', value: 3 },
+    { kind: 'mn-id', nai: NAI },
+    { kind: 'anchored-prefix', prefixLength: 64, prefix: parseIpv6('2001:db8:1:1::') },
+    { kind: 'local-prefix', prefixLength: 64, prefix: parseIpv6('2001:db8:2:1::') },
+    { kind: 'dlif-link-local-address', address: parseIpv6('fe80::1') },
+    { kind: 'dlif-link-layer-address', address: parseMac('02:00:00:00:00:0a') },
+    { kind: 'handoff-indicator', value: 3 },
+    { kind: 'access-technology-type', value: 3 },
     TS,
   ],
 };
@@ -89,8 +89,8 @@ const DMM_PBA: PbaRepr = {
   sequence: 2,
   lifetime: 15,
   options: [
-    { kind: 'mnId', nai: NAI },
-    { kind: 'anchoredPrefix', prefixLength: 64, prefix: parseIpv6('2001:db8:1:1::') },
+    { kind: 'mn-id', nai: NAI },
+    { kind: 'anchored-prefix', prefixLength: 64, prefix: parseIpv6('2001:db8:1:1::') },
     TS,
   ],
 };
@@ -99,7 +99,7 @@ const PBA_REJECT: PbaRepr = {
   flags: PbaFlag.P,
   sequence: 3,
   lifetime: 0,
-  options: [{ kind: 'mnId', nai: NAI }],
+  options: [{ kind: 'mn-id', nai: NAI }],
 };
 
 function packet(

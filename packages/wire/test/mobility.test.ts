@@ -89,12 +89,12 @@ const PBU_REPR: PbuRepr = {
   lifetime: 15,
   options: [
     { kind: 'hnp', prefixLength: 0, prefix: parseIpv6('::') },
-    { kind: 'handoffIndicator', value: HandoffIndicator.NewInterface },
-    { kind: 'accessTechnologyType', value: AccessTechnologyType.Ieee8023 },
+    { kind: 'handoff-indicator', value: HandoffIndicator.NewInterface },
+    { kind: 'access-technology-type', value: AccessTechnologyType.Ieee8023 },
     TS,
-    { kind: 'mnId', nai: NAI },
-    { kind: 'mnLinkLayerId', identifier: parseMac('02:00:00:00:00:01') },
-    { kind: 'linkLocalAddress', address: parseIpv6('fe80::1') },
+    { kind: 'mn-id', nai: NAI },
+    { kind: 'mn-link-layer-id', identifier: parseMac('02:00:00:00:00:01') },
+    { kind: 'link-local-address', address: parseIpv6('fe80::1') },
   ],
 };
 
@@ -118,12 +118,12 @@ const PBA_REPR: PbaRepr = {
   lifetime: 15,
   options: [
     { kind: 'hnp', prefixLength: 64, prefix: parseIpv6('2001:db8:1:1::') },
-    { kind: 'handoffIndicator', value: 1 },
-    { kind: 'accessTechnologyType', value: 3 },
+    { kind: 'handoff-indicator', value: 1 },
+    { kind: 'access-technology-type', value: 3 },
     TS,
-    { kind: 'mnId', nai: NAI },
-    { kind: 'mnLinkLayerId', identifier: parseMac('02:00:00:00:00:01') },
-    { kind: 'linkLocalAddress', address: parseIpv6('fe80::1') },
+    { kind: 'mn-id', nai: NAI },
+    { kind: 'mn-link-layer-id', identifier: parseMac('02:00:00:00:00:01') },
+    { kind: 'link-local-address', address: parseIpv6('fe80::1') },
   ],
 };
 
@@ -150,13 +150,13 @@ const DMM_PBU_REPR: PbuRepr = {
   flags: PbuFlag.A | PbuFlag.P | PbuFlag.D,
   lifetime: 15,
   options: [
-    { kind: 'mnId', nai: NAI },
-    { kind: 'anchoredPrefix', prefixLength: 64, prefix: parseIpv6('2001:db8:1:1::') },
-    { kind: 'localPrefix', prefixLength: 64, prefix: parseIpv6('2001:db8:2:1::') },
-    { kind: 'dlifLinkLocalAddress', address: parseIpv6('fe80::1') },
-    { kind: 'dlifLinkLayerAddress', address: parseMac('02:00:00:00:00:0a') },
-    { kind: 'handoffIndicator', value: HandoffIndicator.MagChangeSameInterface },
-    { kind: 'accessTechnologyType', value: 3 },
+    { kind: 'mn-id', nai: NAI },
+    { kind: 'anchored-prefix', prefixLength: 64, prefix: parseIpv6('2001:db8:1:1::') },
+    { kind: 'local-prefix', prefixLength: 64, prefix: parseIpv6('2001:db8:2:1::') },
+    { kind: 'dlif-link-local-address', address: parseIpv6('fe80::1') },
+    { kind: 'dlif-link-layer-address', address: parseMac('02:00:00:00:00:0a') },
+    { kind: 'handoff-indicator', value: HandoffIndicator.MagChangeSameInterface },
+    { kind: 'access-technology-type', value: 3 },
     TS,
   ],
 };
@@ -177,8 +177,8 @@ const DMM_PBA_REPR: PbaRepr = {
   sequence: 2,
   lifetime: 15,
   options: [
-    { kind: 'mnId', nai: NAI },
-    { kind: 'anchoredPrefix', prefixLength: 64, prefix: parseIpv6('2001:db8:1:1::') },
+    { kind: 'mn-id', nai: NAI },
+    { kind: 'anchored-prefix', prefixLength: 64, prefix: parseIpv6('2001:db8:1:1::') },
     TS,
   ],
 };
@@ -217,7 +217,7 @@ const PBA_154_REPR: PbaRepr = {
   flags: PbaFlag.P,
   sequence: 3,
   lifetime: 0,
-  options: [{ kind: 'mnId', nai: NAI }],
+  options: [{ kind: 'mn-id', nai: NAI }],
 };
 
 // scapy 2.5: IPv6(src=LMA, dst=MAG)/MIP6MH_BA(status=157, flags="P", seq=4, mhtime=0,
@@ -235,7 +235,7 @@ const PBA_157_REPR: PbaRepr = {
   sequence: 4,
   lifetime: 0,
   options: [
-    { kind: 'mnId', nai: NAI },
+    { kind: 'mn-id', nai: NAI },
     { kind: 'timestamp', seconds: 1699999999, fraction: 0 },
   ],
 };
@@ -258,11 +258,11 @@ const PBU_TWO_HNP_REPR: PbuRepr = {
   flags: PbuFlag.A | PbuFlag.P,
   lifetime: 150,
   options: [
-    { kind: 'mnId', nai: NAI },
+    { kind: 'mn-id', nai: NAI },
     { kind: 'hnp', prefixLength: 64, prefix: parseIpv6('2001:db8:1:1::') },
     { kind: 'hnp', prefixLength: 64, prefix: parseIpv6('2001:db8:1:2::') },
-    { kind: 'handoffIndicator', value: HandoffIndicator.NotChanged },
-    { kind: 'accessTechnologyType', value: AccessTechnologyType.Ieee80211 },
+    { kind: 'handoff-indicator', value: HandoffIndicator.NotChanged },
+    { kind: 'access-technology-type', value: AccessTechnologyType.Ieee80211 },
   ],
 };
 
@@ -285,9 +285,9 @@ const PBU_UNKNOWN_REPR: PbuRepr = {
   options: [
     { kind: 'hnp', prefixLength: 0, prefix: parseIpv6('::') },
     { kind: 'unknown', type: 200, data: hex`010203` },
-    { kind: 'handoffIndicator', value: 1 },
-    { kind: 'accessTechnologyType', value: 3 },
-    { kind: 'mnId', nai: NAI },
+    { kind: 'handoff-indicator', value: 1 },
+    { kind: 'access-technology-type', value: 3 },
+    { kind: 'mn-id', nai: NAI },
   ],
 };
 
@@ -333,14 +333,14 @@ const DMM_PBA_MAAR_REPR: PbaRepr = {
   sequence: 9,
   lifetime: 15,
   options: [
-    { kind: 'mnId', nai: NAI },
+    { kind: 'mn-id', nai: NAI },
     {
-      kind: 'previousMaar',
+      kind: 'previous-maar',
       prefixLength: 64,
       address: parseIpv6('fd00:300::2'),
       prefix: parseIpv6('2001:db8:3:1::'),
     },
-    { kind: 'servingMaar', address: SMAAR },
+    { kind: 'serving-maar', address: SMAAR },
   ],
 };
 
@@ -886,7 +886,7 @@ test('mobility: unknown options are skipped by length and known ones after them 
   assert.equal(c.error, 0);
   assert.deepEqual(types, [22, 200, 23, 24, 8]);
   const r = Pbu.parse(v);
-  assert.equal(findOption(r, 'handoffIndicator')?.value, 1);
+  assert.equal(findOption(r, 'handoff-indicator')?.value, 1);
   assert.equal(findOption(r, 'unknown')?.type, 200);
 });
 
@@ -895,21 +895,21 @@ test('mobility: convenience accessors', () => {
     findHnps(PBU_TWO_HNP_REPR).map((o) => o.prefix),
     [parseIpv6('2001:db8:1:1::'), parseIpv6('2001:db8:1:2::')],
   );
-  assert.deepEqual(findMnId(PBU_REPR), { kind: 'mnId', nai: NAI });
+  assert.deepEqual(findMnId(PBU_REPR), { kind: 'mn-id', nai: NAI });
   assert.equal(findMnId({ options: [] }), undefined);
   assert.deepEqual(
-    findMnId({ options: [{ kind: 'mnIdOther', subtype: 5, identifier: hex`01` }] }),
+    findMnId({ options: [{ kind: 'mn-id-other', subtype: 5, identifier: hex`01` }] }),
     {
-      kind: 'mnIdOther',
+      kind: 'mn-id-other',
       subtype: 5,
       identifier: hex`01`,
     },
   );
   assert.equal(findAnchoredPrefixes(DMM_PBU_REPR).length, 1);
   assert.equal(findLocalPrefixes(DMM_PBU_REPR)[0]?.prefixLength, 64);
-  assert.equal(findOption(DMM_PBU_REPR, 'dlifLinkLayerAddress')?.address.length, 6);
+  assert.equal(findOption(DMM_PBU_REPR, 'dlif-link-layer-address')?.address.length, 6);
   assert.equal(findOption(PBU_REPR, 'timestamp')?.seconds, 1700000000);
-  assert.equal(findOption(PBU_REPR, 'servingMaar'), undefined);
+  assert.equal(findOption(PBU_REPR, 'serving-maar'), undefined);
 });
 
 test('mobility: lifetime units are 4 seconds', () => {
