@@ -7,13 +7,14 @@ import { PacketVector, VECTOR_SIZE } from './packet-vector.js';
 /** Per-node counters and arcs; also the NodeRuntime its `process` receives. */
 export class GraphNode implements NodeRuntime {
   readonly index: number;
-  readonly def: NodeDef;
+  /** The definition; swapped by `Graph.addOrReplaceNode` when a plugin is reloaded. */
+  def: NodeDef;
   /** Node index behind each arc (-1 until the graph is finalised). */
   nextIndex: Int32Array;
   /** Arc targets by name: the def's `next`, then arcs added with `Graph.addNextArc`. */
-  readonly nextNames: string[];
+  nextNames: string[];
   /** Drop counts by reason code. */
-  readonly drops: Float64Array;
+  drops: Float64Array;
   /** `process` calls, packets handled, and time spent (ns) when runtime stats are on. */
   calls = 0;
   packets = 0;
@@ -107,6 +108,8 @@ export class Graph {
   private finalised = false;
   private readonly arcs = new Map<string, ArcDef>();
   private readonly featureArc = new Map<string, string>();
+  /** Features removed from their arc: their ARC_NEXT leads to the arc's end. */
+  private readonly detachedArc = new Map<string, string>();
 
   constructor(pool: BufferPool, opts: GraphOptions = {}) {
     this.pool = pool;
@@ -124,6 +127,21 @@ export class Graph {
     this.openFrame.push(null);
     if (this.finalised) this.resolveArcs(node);
     return node;
+  }
+
+  /**
+   * Registers `def`, or, when a node of that name exists (a plugin being loaded again),
+   * gives the existing node the new definition: arcs are re-resolved and counters restart.
+   */
+  addOrReplaceNode(def: NodeDef): GraphNode {
+    const n = this.byName.get(def.name);
+    if (n === undefined) return this.addNode(def);
+    n.def = def;
+    n.nextNames = [...def.next];
+    n.nextIndex = new Int32Array(def.next.length).fill(-1);
+    n.drops = new Float64Array(def.errors.length);
+    if (this.finalised) this.resolveArcs(n);
+    return n;
   }
 
   /** The node called `name`, or undefined. */
@@ -155,15 +173,25 @@ export class Graph {
    */
   addFeature(arc: string, def: NodeDef, order: FeatureOrder = {}): GraphNode {
     const a = this.arcs.get(arc);
-    if (a === undefined)
+    if (a === undefined) {
       throw new GraphError(`no feature arc named ${arc}`, { arc, node: def.name });
-    const node = this.addNode(def);
+    }
+    const current = this.featureArc.get(def.name);
+    if (current !== undefined) {
+      throw new GraphError(`node ${def.name} is already a feature of arc ${current}`, {
+        node: def.name,
+      });
+    }
     a.features.push({ node: def.name, order });
     this.featureArc.set(def.name, arc);
+    this.detachedArc.delete(def.name);
+    let node: GraphNode;
     try {
       a.sorted = sortFeatures(arc, a.features);
+      node = this.addOrReplaceNode(def);
     } catch (e) {
       a.features.pop();
+      a.sorted = sortFeatures(arc, a.features);
       this.featureArc.delete(def.name);
       throw e;
     }
@@ -179,6 +207,7 @@ export class Graph {
     a.features = a.features.filter((f) => f.node !== name);
     a.sorted = sortFeatures(arc, a.features);
     this.featureArc.delete(name);
+    this.detachedArc.set(name, arc);
     if (this.finalised) this.resolveAll();
   }
 
@@ -230,6 +259,8 @@ export class Graph {
 
   private resolveTarget(from: string, target: string): string {
     if (target === ARC_NEXT) {
+      const detached = this.detachedArc.get(from);
+      if (detached !== undefined) return this.arcs.get(detached)!.end;
       const arc = this.featureArc.get(from);
       if (arc === undefined) {
         throw new GraphError(`node ${from} uses ${ARC_NEXT} but is not a feature of any arc`, {

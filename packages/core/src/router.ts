@@ -31,6 +31,11 @@ import { PacketFlag } from './packet-buffer.js';
 import { NeighborTable } from './route/neighbor-table.js';
 import { RoutingTables, maskPrefix, type Route, type RouteSpec } from './route/route-table.js';
 import { INTERFACE_OUTPUT, Scheduler } from './scheduler.js';
+import { CommandRegistry } from './plugin/command-registry.js';
+import { createRouterContainer, type DependencyContainer } from './plugin/container.js';
+import { PluginHost } from './plugin/plugin-host.js';
+import { registerRouterCommands } from './router-commands.js';
+import { COMMANDS, LOGGER, ROUTER } from './plugin/tokens.js';
 
 export interface RouterOptions {
   name?: string;
@@ -87,6 +92,11 @@ export class Router {
   readonly graph: Graph;
   readonly scheduler: Scheduler;
   readonly events = new EventEmitter<RouterEvents>();
+  /** This router's DI container (child of tsyringe's root; plugins get children of it). */
+  readonly container: DependencyContainer;
+  /** Control commands (`show …`), served by the control API. */
+  readonly commands = new CommandRegistry();
+  readonly plugins: PluginHost;
   /** Shared state of the IPv6 nodes. */
   readonly ip6: Ip6Context;
   private readonly state: Ip6State;
@@ -118,6 +128,12 @@ export class Router {
     g.addArc(Ip6Arc.Output, INTERFACE_OUTPUT);
     g.finalise();
     this.state.localProtocolArc[IpProto.Icmpv6] = LOCAL_ARC_ICMP6_INPUT;
+    this.container = createRouterContainer();
+    this.container.registerInstance(ROUTER, this);
+    this.container.registerInstance(LOGGER, this.log);
+    this.container.registerInstance(COMMANDS, this.commands);
+    this.plugins = new PluginHost(this);
+    registerRouterCommands(this);
   }
 
   get interfaces(): readonly Interface[] {
@@ -268,23 +284,23 @@ export class Router {
     this.scheduler.inject(this.graph.indexOf(node), pb);
   }
 
-  /** Starts reading every interface. */
-  start(): void {
+  /** Starts the plugins (load order), then reading every interface. Idempotent. */
+  async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
+    await this.plugins.startAll();
     this.scheduler.start();
     this.events.emit('router:started');
   }
 
-  /** Stops reading, closes every device. Idempotent. */
-  stop(): void {
-    if (!this.started) {
-      for (const i of this.interfaces) i.device.close();
-      return;
+  /** Stops reading, stops the plugins (reverse order) and closes every device. Idempotent. */
+  async stop(): Promise<void> {
+    if (this.started) {
+      this.events.emit('router:stopping');
+      this.started = false;
+      this.scheduler.stop();
+      await this.plugins.stopAll();
     }
-    this.events.emit('router:stopping');
-    this.started = false;
-    this.scheduler.stop();
     for (const i of this.interfaces) i.device.close();
   }
 

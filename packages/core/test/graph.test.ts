@@ -145,3 +145,85 @@ test('graph: runtime stats measure time per node when enabled', () => {
   g.dispatch();
   assert.ok(g.node('s')!.timeNs > 0);
 });
+
+test('graph: feature arcs visit features in declared order, an empty arc goes straight to its end', async () => {
+  const { ARC_NEXT, arcStart } = await import('@dmm/core');
+  const pool = new BufferPool({ count: 8 });
+  const g = new Graph(pool);
+  const seen: number[] = [];
+  const visits: string[] = [];
+  const feature = (name: string): NodeDef => ({
+    name,
+    next: [ARC_NEXT],
+    errors: [],
+    process(v, rt) {
+      for (let i = 0; i < v.length; i++) {
+        visits.push(name);
+        rt.next(0, v.items[i]!);
+      }
+    },
+  });
+  g.addNode({
+    name: 'entry',
+    next: [arcStart('demo')],
+    errors: [],
+    process(v, rt) {
+      for (let i = 0; i < v.length; i++) rt.next(0, v.items[i]!);
+    },
+  });
+  g.addNode(sink('end', seen, pool));
+  g.addArc('demo', 'end');
+  g.finalise();
+  g.enqueue(g.indexOf('entry'), packet(pool, 1));
+  g.dispatch();
+  assert.deepEqual(visits, [], 'no features: straight to the end');
+  assert.deepEqual(seen, [1]);
+
+  g.addFeature('demo', feature('f-late'), { runsAfter: ['f-early'] });
+  g.addFeature('demo', feature('f-early'));
+  g.addFeature('demo', feature('f-first'), { runsBefore: ['f-early'] });
+  assert.deepEqual(g.arcFeatures('demo'), ['f-first', 'f-early', 'f-late']);
+  g.enqueue(g.indexOf('entry'), packet(pool, 2));
+  g.dispatch();
+  assert.deepEqual(visits, ['f-first', 'f-early', 'f-late']);
+  assert.deepEqual(seen, [1, 2]);
+
+  g.removeFeature('f-early');
+  visits.length = 0;
+  g.enqueue(g.indexOf('entry'), packet(pool, 3));
+  g.dispatch();
+  // with f-early gone nothing orders the other two: registration order applies
+  assert.deepEqual(visits, ['f-late', 'f-first']);
+  assert.throws(
+    () =>
+      g.addFeature('demo', feature('f-cycle'), { runsBefore: ['f-first'], runsAfter: ['f-first'] }),
+    (e) => isDmmError(e, 'DMM_ERR_GRAPH'),
+  );
+  assert.deepEqual(
+    g.arcFeatures('demo'),
+    ['f-late', 'f-first'],
+    'a refused feature leaves the arc as it was',
+  );
+});
+
+test('graph: addNextArc grows a dispatcher after finalise', () => {
+  const pool = new BufferPool({ count: 8 });
+  const g = new Graph(pool);
+  const seen: number[] = [];
+  let arc = -1;
+  g.addNode({
+    name: 'dispatch',
+    next: [],
+    errors: [],
+    process(v, rt) {
+      for (let i = 0; i < v.length; i++) rt.next(arc, v.items[i]!);
+    },
+  });
+  g.finalise();
+  g.addNode(sink('late', seen, pool));
+  arc = g.addNextArc('dispatch', 'late');
+  assert.equal(g.addNextArc('dispatch', 'late'), arc, 'idempotent');
+  g.enqueue(0, packet(pool, 9));
+  g.dispatch();
+  assert.deepEqual(seen, [9]);
+});
