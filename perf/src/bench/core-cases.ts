@@ -7,9 +7,12 @@
 import assert from 'node:assert/strict';
 import {
   BufferPool,
+  Fib,
   Graph,
   INTERFACE_OUTPUT,
   MemoryDevice,
+  NeighborState,
+  Router,
   Scheduler,
   VECTOR_SIZE,
   crossConnectNode,
@@ -185,7 +188,113 @@ function breathCases(): BenchCase[] {
   ];
 }
 
+/**
+ * The whole IPv6 path of a Router, per frame: ethernet-input → ip6-input → ip6-lookup →
+ * ip6-rewrite → interface-output, UDP_126 from fd00:a::1 to fd00:b::1 (neighbour
+ * configured), with MemoryDevices (whose byte copies are included: an upper bound).
+ */
+function routerCases(): BenchCase[] {
+  const router = new Router({ pool: { count: 1024 } });
+  const a = new MemoryDevice({ name: 'a', ringSize: 512, mac: UDP_126.slice(0, 6) });
+  const b = new MemoryDevice({ name: 'b', ringSize: 512 });
+  const ia = router.addInterface({ name: 'a', device: a });
+  const ib = router.addInterface({ name: 'b', device: b });
+  const addr = (last: number, net: number): Uint8Array => {
+    const x = new Uint8Array(16);
+    x.set([0xfd, 0, 0, net]);
+    x[15] = last;
+    return x;
+  };
+  router.addAddress(ia, addr(0xfe, 0x0a), 64);
+  router.addAddress(ib, addr(0xfe, 0x0b), 64);
+  const n = router.neighbors.create(ib.index, addr(1, 0x0b), 0, NeighborState.Permanent);
+  router.neighbors.setMac(n, Uint8Array.of(2, 0, 0, 0, 0x0c, 1));
+  const run = (): number => {
+    for (let i = 0; i < VECTOR_SIZE; i++) a.inject(UDP_126);
+    router.scheduler.breathe(ia);
+    return b.drain();
+  };
+  return [
+    {
+      name: 'core/breath.router-forward/126',
+      opsPerCall: VECTOR_SIZE,
+      verify() {
+        assert.equal(run(), VECTOR_SIZE, 'every frame forwarded');
+        assert.equal(router.pool.inUse, 0);
+        assert.deepEqual(router.counters(), {});
+      },
+      run() {
+        sink.n += run();
+      },
+    },
+  ];
+}
+
+/**
+ * FIB longest-prefix match: N random /64 routes inside 2001:db8::/32, a few /48s and a
+ * default route, looked up for 1,024 destinations that hit the /64s (the common case of
+ * a router full of per-node prefixes). One operation is one lookup.
+ */
+function fibCases(): BenchCase[] {
+  const out: BenchCase[] = [];
+  for (const [label, n] of [
+    ['1k', 1_000],
+    ['100k', 100_000],
+  ] as const) {
+    const fib = new Fib();
+    let x = 0x12345678;
+    const next = (): number => {
+      x ^= x << 13;
+      x >>>= 0;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      return (x >>>= 0);
+    };
+    const prefixes: Uint8Array[] = [];
+    for (let i = 0; i < n; i++) {
+      const p = new Uint8Array(16);
+      p[0] = 0x20;
+      p[1] = 0x01;
+      p[2] = 0x0d;
+      p[3] = 0xb8;
+      // a bijection of i, so the /64s are distinct yet spread over the hash
+      const v = Math.imul(i + 1, 0x9e3779b1) >>> 0;
+      p[4] = v >>> 24;
+      p[5] = (v >>> 16) & 0xff;
+      p[6] = (v >>> 8) & 0xff;
+      p[7] = v & 0xff;
+      fib.insert(p, 64, i);
+      prefixes.push(p);
+    }
+    for (let i = 0; i < 8; i++) {
+      const p = new Uint8Array(16);
+      p.set([0x20, 0x01, 0x0d, 0xb8, i, 0]);
+      fib.insert(p, 48, n + i);
+    }
+    fib.insert(new Uint8Array(16), 0, n + 100);
+    const dsts = new Uint8Array(1024 * 16);
+    for (let i = 0; i < 1024; i++) {
+      dsts.set(prefixes[next() % n]!, i * 16);
+      for (let k = 8; k < 16; k++) dsts[i * 16 + k] = next() & 0xff;
+    }
+    out.push({
+      name: `core/fib.lookup/${label}`,
+      opsPerCall: 1024,
+      verify() {
+        for (let i = 0; i < 1024; i++) assert.ok(fib.lookup(dsts, i * 16) < n, 'hits a /64');
+        assert.equal(fib.size, n + 9);
+      },
+      run() {
+        let acc = 0;
+        for (let i = 0; i < 1024; i++) acc += fib.lookup(dsts, i * 16);
+        sink.n += acc;
+      },
+    });
+  }
+  return out;
+}
+
 /** Every core case. */
 export function coreCases(): BenchCase[] {
-  return [...poolCases(), ...graphCases(), ...breathCases()];
+  return [...poolCases(), ...graphCases(), ...breathCases(), ...routerCases(), ...fibCases()];
 }
