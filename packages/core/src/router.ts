@@ -73,6 +73,7 @@ class Ip6State implements Ip6Context {
   defaultHopLimit: number;
   icmpErrorLimiter: TokenBucket;
   localProtocolArc = new Int32Array(256).fill(-1);
+  tunnelArc = -1;
   icmpTypeArc = new Int32Array(256).fill(-1);
 
   constructor(ifaces: Interface[], opts: RouterOptions) {
@@ -262,6 +263,19 @@ export class Router {
 
   unregisterIcmpHandler(type: number): void {
     this.state.icmpTypeArc[type] = -1;
+  }
+
+  /**
+   * Makes tunnel routes (`RouteKind.Tunnel`) go to node `node`, which encapsulates
+   * `pb.tunnel`'s packets. One tunnel module per router.
+   */
+  registerTunnelHandler(node: string): void {
+    if (this.state.tunnelArc >= 0) throw new ConfigError('a tunnel handler is already registered');
+    this.state.tunnelArc = this.graph.addNextArc(Ip6Node.Lookup, node);
+  }
+
+  unregisterTunnelHandler(): void {
+    this.state.tunnelArc = -1;
   }
 
   /**

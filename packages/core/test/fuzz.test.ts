@@ -28,14 +28,28 @@ function rng(seed: number): () => number {
   };
 }
 
-function ipFrame(src: Uint8Array, dst: Uint8Array, nh: number, hl: number, payload: Uint8Array): Uint8Array {
+function ipFrame(
+  src: Uint8Array,
+  dst: Uint8Array,
+  nh: number,
+  hl: number,
+  payload: Uint8Array,
+): Uint8Array {
   const b = new Uint8Array(54 + payload.length);
   b.set(R_MAC0, 0);
   b.set(H0_MAC, 6);
   b[12] = 0x86;
   b[13] = 0xdd;
   Ipv6.emit(
-    { trafficClass: 0, flowLabel: 0, payloadLength: payload.length, nextHeader: nh, hopLimit: hl, src, dst },
+    {
+      trafficClass: 0,
+      flowLabel: 0,
+      payloadLength: payload.length,
+      nextHeader: nh,
+      hopLimit: hl,
+      src,
+      dst,
+    },
     new Ipv6View(b, dataViewOf(b), 14, b.length),
   );
   b.set(payload, 54);
@@ -52,23 +66,57 @@ function seeds(): Uint8Array[] {
   Icmpv6.emit({ kind: 'echo-request', id: 1, seq: 1, data: new Uint8Array(8) }, e);
   e.fillChecksum(22, 38);
   // Hop-by-Hop with an unknown option (action 10), a PadN, then UDP
-  const hbh = ipFrame(H0, H1, IpProto.HopByHop, 64, Uint8Array.of(17, 0, 0x80, 2, 0, 0, 1, 0, ...new Uint8Array(8)));
-  const mh = ipFrame(H0, R0, IpProto.Mobility, 64, Uint8Array.of(59, 1, 5, 0, 0, 0, 0, 1, 0x82, 0, 0, 15, 1, 2, 0, 0));
-  const ns = ipFrame(H0, parseIpv6('ff02::1:ff00:1'), IpProto.Icmpv6, 255, Uint8Array.of(135, 0, 0, 0, 0, 0, 0, 0, ...R0, 1, 1, ...H0_MAC));
-  const frag = ipFrame(H0, R0, IpProto.Fragment, 64, Uint8Array.of(17, 0, 0, 1, 0, 0, 0, 7, ...new Uint8Array(16)));
+  const hbh = ipFrame(
+    H0,
+    H1,
+    IpProto.HopByHop,
+    64,
+    Uint8Array.of(17, 0, 0x80, 2, 0, 0, 1, 0, ...new Uint8Array(8)),
+  );
+  const mh = ipFrame(
+    H0,
+    R0,
+    IpProto.Mobility,
+    64,
+    Uint8Array.of(59, 1, 5, 0, 0, 0, 0, 1, 0x82, 0, 0, 15, 1, 2, 0, 0),
+  );
+  const ns = ipFrame(
+    H0,
+    parseIpv6('ff02::1:ff00:1'),
+    IpProto.Icmpv6,
+    255,
+    Uint8Array.of(135, 0, 0, 0, 0, 0, 0, 0, ...R0, 1, 1, ...H0_MAC),
+  );
+  const frag = ipFrame(
+    H0,
+    R0,
+    IpProto.Fragment,
+    64,
+    Uint8Array.of(17, 0, 0, 1, 0, 0, 0, 7, ...new Uint8Array(16)),
+  );
   return [udp, echo, hbh, mh, ns, frag];
 }
 
 test('fuzz: 100,000 random and mutated frames, all accounted for, router still forwards', () => {
-  const router = new Router({ pool: { count: 1024, debug: true }, icmpErrorRate: 1e9, icmpErrorBurst: 1e9 });
+  const router = new Router({
+    pool: { count: 1024, debug: true },
+    icmpErrorRate: 1e9,
+    icmpErrorBurst: 1e9,
+  });
   const d0 = new MemoryDevice({ name: 'lan0', mac: R_MAC0, ringSize: 8192 });
   const d1 = new MemoryDevice({ name: 'lan1', mac: parseMac('02:00:00:00:aa:01'), ringSize: 8192 });
   const i0 = router.addInterface({ name: 'lan0', device: d0 });
   const i1 = router.addInterface({ name: 'lan1', device: d1 });
   router.addAddress(i0, R0, 64);
   router.addAddress(i1, parseIpv6('2001:db8:1::1'), 64);
-  router.neighbors.setMac(router.neighbors.create(i0.index, H0, 0, NeighborState.Permanent), H0_MAC);
-  router.neighbors.setMac(router.neighbors.create(i1.index, H1, 0, NeighborState.Permanent), parseMac('02:00:00:00:00:11'));
+  router.neighbors.setMac(
+    router.neighbors.create(i0.index, H0, 0, NeighborState.Permanent),
+    H0_MAC,
+  );
+  router.neighbors.setMac(
+    router.neighbors.create(i1.index, H1, 0, NeighborState.Permanent),
+    parseMac('02:00:00:00:00:11'),
+  );
 
   const rand = rng(0x5eed);
   const base = seeds();
@@ -115,9 +163,16 @@ test('fuzz: 100,000 random and mutated frames, all accounted for, router still f
   let counted = 0;
   for (const [k, v] of Object.entries(counters)) if (k !== 'icmp6-error.sent') counted += v;
   assert.equal(d0.stats.rxPackets, injected);
-  assert.equal(sent + counted, injected, `sent ${sent} + counted ${counted} = injected ${injected}: ${JSON.stringify(counters)}`);
+  assert.equal(
+    sent + counted,
+    injected,
+    `sent ${sent} + counted ${counted} = injected ${injected}: ${JSON.stringify(counters)}`,
+  );
   assert.equal(router.pool.inUse, 0, 'every buffer back in the pool');
-  assert.ok(Object.keys(counters).length > 10, `many distinct reasons seen: ${Object.keys(counters).join(', ')}`);
+  assert.ok(
+    Object.keys(counters).length > 10,
+    `many distinct reasons seen: ${Object.keys(counters).join(', ')}`,
+  );
 
   // still forwards a good packet, unchanged but for the hop limit
   const good = seeds()[0]!;

@@ -23,6 +23,8 @@ export interface Ip6Context {
   readonly localProtocolArc: Int32Array;
   /** ICMPv6 type → arc index of `icmp6-input` (-1: none registered). */
   readonly icmpTypeArc: Int32Array;
+  /** Arc index of `ip6-lookup` towards the tunnel encapsulation node (-1: none registered). */
+  tunnelArc: number;
 }
 
 /** Node names of the IPv6 path. */

@@ -27,6 +27,7 @@ export const IP6_LOOKUP = dropReasons([
   ['too-big', 'larger than the outgoing link MTU (Packet Too Big sent)'],
   ['too-big-local', 'router-originated packet larger than the link MTU'],
   ['bad-interface', 'route or fixed interface does not exist'],
+  ['no-tunnel-handler', 'tunnel route but no tunnel module is loaded'],
 ] as const);
 
 const NEXT_REWRITE = 0;
@@ -92,6 +93,19 @@ export function ip6LookupNode(ctx: Ip6Context): NodeDef {
           const route = table[id]!;
           const kind = route.kind;
           if (kind !== RouteKind.Unicast) {
+            if (kind === RouteKind.Tunnel) {
+              const arc = ctx.tunnelArc;
+              if (arc < 0) {
+                rt.drop(pb, E['no-tunnel-handler']);
+                continue;
+              }
+              // the tunnel module checks the tunnel MTU; the forwarding step is done here
+              if (!local) b[l3 + 7] = b[l3 + 7]! - 1;
+              pb.tunnel = route.tunnel;
+              pb.adjacency = id;
+              rt.next(arc, pb);
+              continue;
+            }
             if (kind === RouteKind.Local) {
               rt.next(NEXT_LOCAL, pb);
             } else if (kind === RouteKind.Blackhole) {

@@ -320,6 +320,10 @@ export class PluginHost {
         router.registerIcmpHandler(type, node);
         td.push(() => router.unregisterIcmpHandler(type));
       },
+      registerTunnelHandler: (node) => {
+        router.registerTunnelHandler(node);
+        td.push(() => router.unregisterTunnelHandler());
+      },
       on: <E extends RouterEventName>(event: E, listener: (...args: RouterEvents[E]) => void) => {
         const wrapped = (...args: RouterEvents[E]): void => {
           try {

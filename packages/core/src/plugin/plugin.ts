@@ -74,6 +74,8 @@ export interface PluginContext {
   registerLocalProtocol(proto: number, node: string): void;
   /** Routes ICMPv6 messages of `type` for this router to node `node`. */
   registerIcmpHandler(type: number, node: string): void;
+  /** Makes tunnel routes go to node `node` (the tunnel module). */
+  registerTunnelHandler(node: string): void;
   /** Subscribes to a router event; exceptions in `listener` are contained and counted. */
   on<E extends RouterEventName>(event: E, listener: (...args: RouterEvents[E]) => void): void;
   /** Timers removed when the plugin stops. */

@@ -25,6 +25,8 @@ export const RouteKind = {
   Unreachable: 3,
   /** Drop and send Destination Unreachable, code 1 (administratively prohibited). */
   Prohibit: 4,
+  /** Send into tunnel `tunnel` (an IPv6-in-IPv6 tunnel the tunnel module owns). */
+  Tunnel: 5,
 } as const;
 
 export type RouteKindValue = (typeof RouteKind)[keyof typeof RouteKind];
@@ -35,6 +37,7 @@ export const ROUTE_KIND_NAMES = [
   'blackhole',
   'unreachable',
   'prohibit',
+  'tunnel',
 ] as const;
 
 /** The main table's id. */
@@ -51,6 +54,8 @@ export interface Route {
   readonly ifIndex: number;
   /** Next hop, or null for on-link (the destination is the next hop). */
   readonly gateway: Uint8Array | null;
+  /** Tunnel id for tunnel routes (-1 otherwise). */
+  readonly tunnel: number;
   /** Who installed it: `connected`, `static`, a plugin name. */
   readonly origin: string;
 }
@@ -62,6 +67,7 @@ export interface RouteSpec {
   kind?: RouteKindValue;
   ifIndex?: number;
   gateway?: Uint8Array | null;
+  tunnel?: number;
   origin?: string;
 }
 
@@ -147,6 +153,10 @@ export class RoutingTables {
     if (kind === RouteKind.Unicast && ifIndex < 0) {
       throw new ConfigError('a unicast route needs an interface', { prefixLen: spec.prefixLen });
     }
+    const tunnel = spec.tunnel ?? -1;
+    if (kind === RouteKind.Tunnel && tunnel < 0) {
+      throw new ConfigError('a tunnel route needs a tunnel', { prefixLen: spec.prefixLen });
+    }
     const fib = this.table(table);
     const prefix = maskPrefix(spec.prefix, spec.prefixLen);
     const old = fib.getExact(prefix, spec.prefixLen);
@@ -159,6 +169,7 @@ export class RoutingTables {
       kind,
       ifIndex,
       gateway: spec.gateway ? Uint8Array.from(spec.gateway) : null,
+      tunnel,
       origin: spec.origin ?? 'static',
     };
     this.routes[id] = route;
