@@ -106,6 +106,7 @@ export class Graph {
   private runHead = 0;
   private runCount = 0;
   private finalised = false;
+  private inDispatch = false;
   private readonly arcs = new Map<string, ArcDef>();
   private readonly featureArc = new Map<string, string>();
   /** Features removed from their arc: their ARC_NEXT leads to the arc's end. */
@@ -312,11 +313,26 @@ export class Graph {
     return this.runCount > 0;
   }
 
+  /** True while `dispatch` runs (a node is processing a vector). */
+  get dispatching(): boolean {
+    return this.inDispatch;
+  }
+
   /**
    * Runs queued vectors, oldest first, until none is left. Packets a node enqueues for
    * itself or an earlier node run in a later frame of the same dispatch.
    */
   dispatch(): void {
+    if (this.inDispatch) return; // the running dispatch picks up what was queued
+    this.inDispatch = true;
+    try {
+      this.runAll();
+    } finally {
+      this.inDispatch = false;
+    }
+  }
+
+  private runAll(): void {
     const stats = this.runtimeStats;
     while (this.runCount > 0) {
       const f = this.runQueue[this.runHead]!;

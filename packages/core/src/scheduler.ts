@@ -133,9 +133,14 @@ export class Scheduler {
     return true;
   }
 
-  /** Injects a locally generated packet into node `nodeIndex` and runs the graph. */
+  /**
+   * Injects a locally generated packet into node `nodeIndex` and runs the graph. Called
+   * from inside a node (a reply sent while processing a vector), it only queues: the
+   * running dispatch processes it and the breath flushes it.
+   */
   inject(nodeIndex: number, pb: PacketBuffer): void {
     this.graph.enqueue(nodeIndex, pb);
+    if (this.graph.dispatching) return;
     this.graph.dispatch();
     this.flushTx();
   }
