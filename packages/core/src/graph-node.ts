@@ -7,6 +7,11 @@ export interface DropReasonDef {
   readonly name: string;
   /** One line for people (`show errors`). */
   readonly help: string;
+  /**
+   * True for a counter of events that are not losses (a packet turned into an ICMPv6
+   * error, a message delivered): counted with `rt.count`, never with `rt.drop`.
+   */
+  readonly event?: true;
 }
 
 /**
@@ -39,13 +44,13 @@ export interface NodeDef {
 
 /** Shorthand for building drop-reason lists with a matching code table. */
 export function dropReasons<const K extends string>(
-  defs: readonly (readonly [K, string])[],
+  defs: readonly (readonly [K, string] | readonly [K, string, 'event'])[],
 ): { readonly errors: readonly DropReasonDef[]; readonly code: { readonly [P in K]: number } } {
   const code = {} as { [P in K]: number };
   const errors: DropReasonDef[] = [];
-  defs.forEach(([name, help], i) => {
+  defs.forEach(([name, help, kind], i) => {
     code[name] = i;
-    errors.push({ name, help });
+    errors.push(kind === 'event' ? { name, help, event: true } : { name, help });
   });
   return { errors, code };
 }

@@ -368,6 +368,15 @@ export class Graph {
     }
     return out;
   }
+
+  /** Names (`node.reason`) of the counters declared as events rather than drops. */
+  eventCounterNames(): Set<string> {
+    const out = new Set<string>();
+    for (const n of this.nodes) {
+      for (const e of n.def.errors) if (e.event) out.add(`${n.name}.${e.name}`);
+    }
+    return out;
+  }
 }
 
 /** Orders features so every runsBefore/runsAfter holds, keeping registration order otherwise. */

@@ -14,7 +14,7 @@ import { PacketFlag, type PacketBuffer } from '../packet-buffer.js';
 import { Ip6Node, type Ip6Context } from './context.js';
 
 export const ICMP6_ERROR = dropReasons([
-  ['sent', 'ICMPv6 errors generated (not a drop: counts the errors sent)'],
+  ['sent', 'ICMPv6 errors generated (not a drop: counts the errors sent)', 'event'],
   ['rate-limited', 'error suppressed by the rate limit (RFC 4443 §2.4(f))'],
   ['about-error', 'no error about an ICMPv6 error (RFC 4443 §2.4(e.1))'],
   [

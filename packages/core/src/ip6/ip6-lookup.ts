@@ -14,17 +14,25 @@ import { RouteKind } from '../route/route-table.js';
 import { Ip6Arc, Ip6Node, type Ip6Context } from './context.js';
 
 export const IP6_LOOKUP = dropReasons([
-  ['hop-limit-exceeded', 'hop limit would reach 0 (Time Exceeded sent)'],
-  ['no-route', 'no route to the destination (Destination Unreachable sent)'],
+  ['hop-limit-exceeded', 'hop limit would reach 0: turned into Time Exceeded', 'event'],
+  [
+    'no-route-error',
+    'no route for a forwarded packet: turned into Destination Unreachable',
+    'event',
+  ],
+  ['no-route', 'no route for a router-originated packet'],
   ['link-local-destination', 'link-local destination that is not ours: never forwarded'],
   [
     'link-local-source',
-    'link-local source cannot leave its link (Destination Unreachable code 2 sent)',
+    'link-local source cannot leave its link: turned into Destination Unreachable code 2',
+    'event',
   ],
   ['blackhole', 'blackhole route'],
-  ['unreachable', 'unreachable route (Destination Unreachable sent)'],
-  ['prohibited', 'prohibit route (Destination Unreachable code 1 sent)'],
-  ['too-big', 'larger than the outgoing link MTU (Packet Too Big sent)'],
+  ['unreachable', 'unreachable route for a router-originated packet'],
+  ['prohibited', 'prohibit route for a router-originated packet'],
+  ['unreachable-error', 'unreachable route: turned into Destination Unreachable', 'event'],
+  ['prohibited-error', 'prohibit route: turned into Destination Unreachable code 1', 'event'],
+  ['too-big', 'larger than the outgoing link MTU: turned into Packet Too Big', 'event'],
   ['too-big-local', 'router-originated packet larger than the link MTU'],
   ['bad-interface', 'route or fixed interface does not exist'],
   ['no-tunnel-handler', 'tunnel route but no tunnel module is loaded'],
@@ -59,6 +67,7 @@ export function ip6LookupNode(ctx: Ip6Context): NodeDef {
         if (!local) {
           const hl = b[l3 + 7]!;
           if (hl <= 1) {
+            rt.count(E['hop-limit-exceeded']);
             icmp(pb, Icmpv6Type.TimeExceeded, TimeExceededCode.HopLimit, 0);
             rt.next(NEXT_ICMP_ERROR, pb);
             continue;
@@ -68,6 +77,7 @@ export function ip6LookupNode(ctx: Ip6Context): NodeDef {
             continue;
           }
           if (b[l3 + 8] === 0xfe && (b[l3 + 9]! & 0xc0) === 0x80) {
+            rt.count(E['link-local-source']);
             icmp(pb, Icmpv6Type.DestinationUnreachable, DestUnreachCode.BeyondScope, 0);
             rt.next(NEXT_ICMP_ERROR, pb);
             continue;
@@ -86,6 +96,7 @@ export function ip6LookupNode(ctx: Ip6Context): NodeDef {
               rt.drop(pb, E['no-route']);
               continue;
             }
+            rt.count(E['no-route-error']);
             icmp(pb, Icmpv6Type.DestinationUnreachable, DestUnreachCode.NoRoute, 0);
             rt.next(NEXT_ICMP_ERROR, pb);
             continue;
@@ -113,6 +124,9 @@ export function ip6LookupNode(ctx: Ip6Context): NodeDef {
             } else if (local) {
               rt.drop(pb, kind === RouteKind.Prohibit ? E.prohibited : E.unreachable);
             } else {
+              rt.count(
+                kind === RouteKind.Prohibit ? E['prohibited-error'] : E['unreachable-error'],
+              );
               icmp(
                 pb,
                 Icmpv6Type.DestinationUnreachable,
@@ -138,6 +152,7 @@ export function ip6LookupNode(ctx: Ip6Context): NodeDef {
             rt.drop(pb, E['too-big-local']);
             continue;
           }
+          rt.count(E['too-big']);
           icmp(pb, Icmpv6Type.PacketTooBig, 0, mtu);
           rt.next(NEXT_ICMP_ERROR, pb);
           continue;
