@@ -65,7 +65,11 @@ test('PTB from a backbone router lowers the tunnel MTU; the next big inner packe
   runUntilQuiet(...routers);
   assert.equal(bLan.take().length, 0, 'lost at C');
   assert.equal(aLan.take().length, 0, 'H0 hears nothing yet (RFC 2473 §8: A absorbs the PTB)');
-  assert.deepEqual(c.counters(), { 'icmp6-error.sent': 1 }, 'C sent Packet Too Big to A');
+  assert.deepEqual(
+    c.counters(),
+    { 'ip6-lookup.too-big': 1, 'icmp6-error.sent': 1 },
+    'C sent Packet Too Big to A',
+  );
   const info = a.tunnels.info(tAB)!;
   assert.equal(info.pathMtu, 1400);
   assert.equal(info.mtu, 1360);

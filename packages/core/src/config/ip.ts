@@ -3,7 +3,7 @@
  * logs), through ip6addr. Never used per packet: the data path compares bytes in place.
  */
 import { createRequire } from 'node:module';
-import { formatMac } from '@dmm/wire';
+import { formatIpv6, formatMac } from '@dmm/wire';
 
 interface Ip6Addr {
   kind(): 'ipv4' | 'ipv6';
@@ -69,12 +69,13 @@ export function parseIpv6Prefix(text: string, strict: boolean): Ipv6Prefix {
   return { prefix, prefixLen };
 }
 
-/** RFC 5952 text of 16 address bytes. */
+/**
+ * RFC 5952 text of 16 address bytes. Printed by @dmm/wire's formatter, not ip6addr's:
+ * ip6addr compresses a lone zero group, which RFC 5952 §4.2.2 forbids and which would
+ * make our output differ from `ip -6`'s.
+ */
 export function formatIpv6Address(bytes: Uint8Array, off = 0): string {
-  const groups: string[] = [];
-  for (let i = 0; i < 8; i++)
-    groups.push(((bytes[off + 2 * i]! << 8) | bytes[off + 2 * i + 1]!).toString(16));
-  return ip6addr.parse(groups.join(':')).toString({ format: 'v6', zeroElide: true });
+  return formatIpv6(bytes, off);
 }
 
 /** `ADDR/LEN`. */
