@@ -10,14 +10,18 @@ export const PATH_IDS = [
   'c-one',
   'node',
   'node-one',
+  'dmmd',
 ] as const;
 export type PathId = (typeof PATH_IDS)[number];
 
 export interface PathInfo {
   readonly id: PathId;
   readonly label: string;
-  /** Kind of forwarder: the kernel's IPv6 routing, or a TAP cross-connect program. */
-  readonly kind: 'kernel' | 'tap';
+  /**
+   * Kind of forwarder: the kernel's IPv6 routing, a TAP cross-connect program (layer 2),
+   * or dmmd, the whole router on two TAP links (layer 3).
+   */
+  readonly kind: 'kernel' | 'tap' | 'router';
   /**
    * The same forwarder's one-frame-per-readiness mode (the "ratio vs one-per-readiness"
    * column); for a one-per-readiness path, itself; none for the kernel.
@@ -47,10 +51,14 @@ export const PATHS: Readonly<Record<PathId, PathInfo>> = {
     kind: 'tap',
     onePerReadiness: 'node-one',
   },
+  dmmd: { id: 'dmmd', label: 'dmmd (full router)', kind: 'router', onePerReadiness: null },
 };
 
 /** The C baseline every path is compared against ("ratio vs C baseline batched"). */
 export const BASELINE: PathId = 'c';
+
+/** The kernel reference every path is compared against ("ratio vs kernel"). */
+export const KERNEL: PathId = 'kernel';
 
 export function isPathId(s: string): s is PathId {
   return (PATH_IDS as readonly string[]).includes(s);

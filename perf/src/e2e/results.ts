@@ -3,7 +3,8 @@
  * udpgen's JSON line, a sysfs counter), medians, ratios, the per-path summary record (one
  * JSON line each) and the markdown table. No I/O here, so all of it is unit-tested.
  */
-import { BASELINE, PATHS, type PathId } from './paths.js';
+import type { RouterReport } from './dmmd.js';
+import { BASELINE, KERNEL, PATHS, type PathId } from './paths.js';
 
 /** Median of the finite values; NaN when there are none. Even counts average the middle two. */
 export function median(xs: readonly number[]): number {
@@ -235,6 +236,8 @@ export interface PathMeasurement {
   tcpRetransmits: number[];
   /** How the path was set up: pinning, offloads, the command run. */
   notes: string[];
+  /** The dmmd path only: what the router's own counters say about the measurements. */
+  router?: RouterReport;
 }
 
 /** One JSON line of perf/results/e2e-<date>.jsonl. */
@@ -255,6 +258,8 @@ export interface PathSummary extends PathMeasurement {
   otherCpuMax: number | null;
   /** This path ÷ the C baseline (batched), for pps and TCP. */
   vsC: { pps: number | null; tcp: number | null };
+  /** This path ÷ the kernel's routing (veth, default offloads), for pps and TCP. */
+  vsKernel: { pps: number | null; tcp: number | null };
   /** This path ÷ the same forwarder's one-frame-per-readiness mode. */
   vsOnePerReadiness: { pps: number | null; tcp: number | null };
 }
@@ -296,12 +301,17 @@ export function summarise(ms: readonly PathMeasurement[]): PathSummary[] {
   const byId = new Map(base.map((s) => [s.path, s]));
   return base.map((s) => {
     const c = byId.get(BASELINE);
+    const k = byId.get(KERNEL);
     const oneId = PATHS[s.path].onePerReadiness;
     const one = oneId === null ? undefined : byId.get(oneId);
     return {
       ...s,
       generatorBound: s.fwdCpuBusyMedian !== null && s.fwdCpuBusyMedian < SATURATED,
       vsC: { pps: ratio(s.ppsMedian, c?.ppsMedian), tcp: ratio(s.tcpMbpsMedian, c?.tcpMbpsMedian) },
+      vsKernel: {
+        pps: ratio(s.ppsMedian, k?.ppsMedian),
+        tcp: ratio(s.tcpMbpsMedian, k?.tcpMbpsMedian),
+      },
       vsOnePerReadiness: {
         pps: ratio(s.ppsMedian, one?.ppsMedian),
         tcp: ratio(s.tcpMbpsMedian, one?.tcpMbpsMedian),
@@ -317,22 +327,30 @@ export function formatInt(n: number): string {
     .replace(/\B(?=(\d{3})+(?!\d))/g, ' ');
 }
 
+/**
+ * One ratio cell. A generator-bound pps figure is a lower bound, so the ratio is one too
+ * (`≥`) when this row is bound, an upper bound (`≤`) when the reference row is, and
+ * unknown (`~`) when both are.
+ */
 function formatRatio(
   r: { pps: number | null; tcp: number | null },
   tcp: boolean,
-  lowerBound: boolean,
+  rowBound: boolean,
+  refBound: boolean,
 ): string {
   if (r.pps === null && r.tcp === null) return '—';
   const f = (x: number | null): string => (x === null ? '—' : x.toFixed(2));
-  const pps = r.pps !== null && lowerBound ? `≥ ${f(r.pps)}` : f(r.pps);
+  const mark = rowBound ? (refBound ? '~ ' : '≥ ') : refBound ? '≤ ' : '';
+  const pps = r.pps !== null ? `${mark}${f(r.pps)}` : f(r.pps);
   return tcp ? `${pps} / ${f(r.tcp)}` : pps;
 }
 
 /**
  * The markdown table: path, pps (64 B UDP), Mbit/s TCP, ratio vs C baseline batched,
- * ratio vs one-per-readiness. With TCP, each ratio cell is `pps ratio / TCP ratio`.
- * A generator-bound pps figure (and its ratios) is marked `≥`: the path was faster than
- * the generator could feed it. Missing and failed paths keep their row and say so.
+ * ratio vs kernel, ratio vs one-per-readiness. With TCP, each ratio cell is
+ * `pps ratio / TCP ratio`. A generator-bound pps figure is marked `≥`: the path was faster
+ * than the generator could feed it (see formatRatio for the ratios). Missing and failed
+ * paths keep their row and say so.
  */
 export function formatTable(rows: readonly PathSummary[], tcp: boolean): string {
   const rh = tcp ? ' (pps / TCP)' : ' (pps)';
@@ -341,22 +359,28 @@ export function formatTable(rows: readonly PathSummary[], tcp: boolean): string 
     'pps (64 B UDP)',
     'Mbit/s TCP',
     `ratio vs C batched${rh}`,
+    `ratio vs kernel${rh}`,
     `ratio vs one-per-readiness${rh}`,
   ];
+  const bound = new Map(rows.map((r) => [r.path, r.status === 'ok' && r.generatorBound]));
+  const refBound = (id: PathId | null): boolean => (id === null ? false : (bound.get(id) ?? false));
   const lines = [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`];
   for (const r of rows) {
     let cells: string[];
     if (r.status !== 'ok') {
       const what = r.status === 'missing' ? 'missing' : 'FAILED';
-      cells = [r.label, what, what, '—', '—'];
+      cells = [r.label, what, what, '—', '—', '—'];
     } else {
       const ge = r.generatorBound ? '≥ ' : '';
+      const self = (id: PathId | null): boolean => id === r.path;
+      const one = PATHS[r.path].onePerReadiness;
       cells = [
         r.label,
         r.ppsMedian === null ? '—' : `${ge}${formatInt(r.ppsMedian)}`,
         !tcp ? 'not run' : r.tcpMbpsMedian === null ? '—' : formatInt(r.tcpMbpsMedian),
-        formatRatio(r.vsC, tcp, r.generatorBound),
-        formatRatio(r.vsOnePerReadiness, tcp, r.generatorBound),
+        formatRatio(r.vsC, tcp, r.generatorBound && !self(BASELINE), refBound(BASELINE) && !self(BASELINE)),
+        formatRatio(r.vsKernel, tcp, r.generatorBound && !self(KERNEL), refBound(KERNEL) && !self(KERNEL)),
+        formatRatio(r.vsOnePerReadiness, tcp, r.generatorBound && !self(one), refBound(one) && !self(one)),
       ];
     }
     lines.push(`| ${cells.join(' | ')} |`);

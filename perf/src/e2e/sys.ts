@@ -143,14 +143,27 @@ export async function stopChild(c: Child, graceMs = 5000): Promise<number> {
 
 /** Resolves when a stdout line equals `line`; rejects if the child exits first or on timeout. */
 export function waitForLine(c: Child, line: string, ms: number): Promise<void> {
+  return waitForStdout(c, (l) => l.trim() === line, `"${line}"`, ms);
+}
+
+/**
+ * Resolves when a stdout line satisfies `match` (`what` names it in errors); rejects if the
+ * child exits first or on timeout.
+ */
+export function waitForStdout(
+  c: Child,
+  match: (line: string) => boolean,
+  what: string,
+  ms: number,
+): Promise<void> {
   return new Promise((resolve, reject) => {
-    const seen = (): boolean => c.stdout.split('\n').some((l) => l.trim() === line);
+    const seen = (): boolean => c.stdout.split('\n').some(match);
     if (seen()) return resolve();
     const onData = (): void => {
       if (seen()) done(null);
     };
     const timer = setTimeout(
-      () => done(new Error(`${c.what} did not print "${line}" within ${ms} ms`)),
+      () => done(new Error(`${c.what} did not print ${what} within ${ms} ms`)),
       ms,
     );
     const done = (err: Error | null): void => {
@@ -161,7 +174,7 @@ export function waitForLine(c: Child, line: string, ms: number): Promise<void> {
     };
     c.proc.stdout!.on('data', onData);
     void c.exited.then((code) => {
-      done(new Error(`${c.what} exited with ${code} before "${line}": ${c.stderr.trim()}`));
+      done(new Error(`${c.what} exited with ${code} before ${what}: ${c.stderr.trim()}`));
     });
   });
 }
