@@ -9,6 +9,7 @@ export type RouterEvents = {
   'router:started': [];
   'router:stopping': [];
   'interface:added': [ifIndex: number, name: string];
+  'interface:removed': [ifIndex: number, name: string];
   'interface:up': [ifIndex: number, up: boolean];
   'address:added': [ifIndex: number, address: InterfaceAddress];
   'address:removed': [ifIndex: number, address: InterfaceAddress];

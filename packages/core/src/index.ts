@@ -41,6 +41,7 @@ export * from './route/address-map.js';
 export * from './route/fib.js';
 export * from './route/route-table.js';
 export * from './route/neighbor-table.js';
+export * from './route/mac-map.js';
 export * from './ip6/context.js';
 export * from './ip6/local-addresses.js';
 export * from './ip6/token-bucket.js';

@@ -1,4 +1,5 @@
 import type { Device, DeviceKind } from './device.js';
+import type { MacMap } from './route/mac-map.js';
 import { PacketVector, VECTOR_SIZE } from './packet-vector.js';
 
 /** An address configured on an interface. */
@@ -39,6 +40,20 @@ export class Interface {
   readonly addresses: InterfaceAddress[] = [];
   /** Administratively up: packets are received and sent. */
   adminUp = true;
+  /**
+   * The physical interface a logical interface (a DLIF) lives on, or -1 for a physical
+   * one. A logical interface shares its parent's device: it sends through it with its
+   * own MAC, and receives what the parent's demultiplexers give it.
+   */
+  parent = -1;
+  /** On a parent: unicast frames to these MACs belong to the mapped logical interface. */
+  unicastDemux: MacMap | null = null;
+  /** On a parent: group-addressed frames from these source MACs go to the mapped logical interface. */
+  multicastDemux: MacMap | null = null;
+  /** Free-form owner tag of a logical interface (e.g. the mobile node it serves). */
+  group = '';
+  /** Set when a logical interface was removed (its index may be reused). */
+  removed = false;
 
   constructor(index: number, name: string, device: Device, inputNode: number) {
     this.index = index;

@@ -29,6 +29,7 @@ import { silentLogger, type Logger } from './logger.js';
 import type { PacketBuffer } from './packet-buffer.js';
 import { PacketFlag } from './packet-buffer.js';
 import { NeighborTable } from './route/neighbor-table.js';
+import { MacMap } from './route/mac-map.js';
 import { RoutingTables, maskPrefix, type Route, type RouteSpec } from './route/route-table.js';
 import { INTERFACE_OUTPUT, Scheduler } from './scheduler.js';
 import { CommandRegistry } from './plugin/command-registry.js';
@@ -50,6 +51,21 @@ export interface RouterOptions {
   /** Measure time per node. */
   runtimeStats?: boolean;
   logger?: Logger;
+}
+
+export interface AddLogicalInterfaceOptions {
+  name: string;
+  /** The Ethernet interface it lives on. */
+  parent: Interface;
+  /** Its own MAC (unique among the parent's logical interfaces). */
+  mac: Uint8Array;
+  /** Its link-local address; default: modified EUI-64 of `mac`. */
+  linkLocal?: Uint8Array;
+  /** Deliver group-addressed frames from this MAC (the node it serves) to it. */
+  multicastFrom?: Uint8Array;
+  mtu?: number;
+  /** Owner tag (e.g. a mobile node id), for `show` and for siblings lookups. */
+  group?: string;
 }
 
 export interface AddInterfaceOptions {
@@ -184,6 +200,72 @@ export class Router {
     return iface;
   }
 
+  /**
+   * Adds a logical interface (a DLIF) on Ethernet interface `parent`: its own MAC and
+   * link-local address, sharing the parent's device. Unicast frames to `mac` arriving on
+   * the parent go to it; so do group-addressed frames from `multicastFrom` (the MAC of the
+   * node it serves), when given. Thousands per parent are fine: there is no kernel state.
+   */
+  addLogicalInterface(opts: AddLogicalInterfaceOptions): Interface {
+    const parent = opts.parent;
+    if (parent.kind !== 'ethernet') {
+      throw new ConfigError(`logical interfaces need an Ethernet parent, ${parent.name} is not`, {
+        interface: parent.name,
+      });
+    }
+    const iface = this.scheduler.addLogicalInterface(opts.name, parent);
+    iface.mac = Uint8Array.from(opts.mac);
+    iface.group = opts.group ?? '';
+    if (opts.mtu !== undefined) iface.mtu = opts.mtu;
+    parent.unicastDemux ??= new MacMap();
+    const prev = parent.unicastDemux.set(iface.mac, 0, iface.index);
+    if (prev >= 0 && prev !== iface.index) {
+      parent.unicastDemux.set(iface.mac, 0, prev);
+      this.scheduler.removeLogicalInterface(iface);
+      throw new ConfigError(`MAC already used by another logical interface on ${parent.name}`, {
+        interface: opts.name,
+      });
+    }
+    if (opts.multicastFrom) {
+      parent.multicastDemux ??= new MacMap();
+      parent.multicastDemux.set(opts.multicastFrom, 0, iface.index);
+    }
+    this.state.local.addInterface(iface.index);
+    this.setLinkLocal(iface, opts.linkLocal ?? linkLocalFromMac(iface.mac));
+    this.events.emit('interface:added', iface.index, iface.name);
+    return iface;
+  }
+
+  /**
+   * Removes a logical interface with everything that pointed at it: demultiplexer
+   * entries, local addresses, neighbours and routes out of it.
+   */
+  removeLogicalInterface(iface: Interface, multicastFrom?: Uint8Array): void {
+    if (iface.parent < 0 || iface.removed) return;
+    const parent = this.interfaces[iface.parent]!;
+    if (iface.mac && parent.unicastDemux?.get(iface.mac, 0) === iface.index) {
+      parent.unicastDemux.delete(iface.mac, 0);
+    }
+    if (multicastFrom && parent.multicastDemux?.get(multicastFrom, 0) === iface.index) {
+      parent.multicastDemux.delete(multicastFrom, 0);
+    }
+    for (const r of this.routes.removeByInterface(iface.index))
+      this.events.emit('route:removed', r);
+    this.neighbors.removeInterface(iface.index);
+    this.state.local.removeInterface(iface.index);
+    this.scheduler.removeLogicalInterface(iface);
+    this.events.emit('interface:removed', iface.index, iface.name);
+  }
+
+  /** Points group-addressed frames from `mac` (a node's) at logical interface `iface`. */
+  setMulticastDemux(iface: Interface, mac: Uint8Array): void {
+    const parent = this.interfaces[iface.parent];
+    if (!parent)
+      throw new ConfigError(`${iface.name} is not a logical interface`, { interface: iface.name });
+    parent.multicastDemux ??= new MacMap();
+    parent.multicastDemux.set(mac, 0, iface.index);
+  }
+
   /** Sets (or replaces) an interface's link-local address. */
   setLinkLocal(iface: Interface, addr: Uint8Array): void {
     if (iface.linkLocal) this.state.local.removeAddress(iface.index, iface.linkLocal);
@@ -315,7 +397,7 @@ export class Router {
       this.scheduler.stop();
       await this.plugins.stopAll();
     }
-    for (const i of this.interfaces) i.device.close();
+    for (const i of this.interfaces) if (i.parent < 0) i.device.close();
   }
 
   /** Every node counter that is not zero, as `node.reason` → count. */

@@ -39,6 +39,7 @@ export class Scheduler {
   private readonly dirtyTx: (Interface | null)[] = [];
   private dirtyCount = 0;
   private running = false;
+  private readonly freeIndices: number[] = [];
 
   constructor(graph: Graph, opts: SchedulerOptions = {}) {
     this.graph = graph;
@@ -84,9 +85,45 @@ export class Scheduler {
     return iface;
   }
 
+  /**
+   * Adds a logical interface on physical interface `parent`: it shares the parent's device
+   * (and is never polled itself) and gets its frames from the parent's demultiplexers.
+   * Indices of removed logical interfaces are reused.
+   */
+  addLogicalInterface(name: string, parent: Interface): Interface {
+    if (parent.parent >= 0) {
+      throw new ConfigError(`interface ${parent.name} is itself logical`, {
+        interface: parent.name,
+      });
+    }
+    if (this.interfaces.some((i) => !i.removed && i.name === name)) {
+      throw new ConfigError(`interface ${name} already exists`, { interface: name });
+    }
+    const index = this.freeIndices.length > 0 ? this.freeIndices.pop()! : this.interfaces.length;
+    const iface = new Interface(index, name, parent.device, parent.inputNode);
+    iface.parent = parent.index;
+    iface.mtu = parent.mtu;
+    if (index === this.interfaces.length) {
+      this.interfaces.push(iface);
+      this.dirtyTx.push(null);
+    } else {
+      this.interfaces[index] = iface;
+    }
+    return iface;
+  }
+
+  /** Removes a logical interface: its queued packets are sent, its index becomes free. */
+  removeLogicalInterface(iface: Interface): void {
+    if (iface.parent < 0 || iface.removed) return;
+    this.flushOne(iface);
+    iface.removed = true;
+    iface.adminUp = false;
+    this.freeIndices.push(iface.index);
+  }
+
   /** The interface called `name`. */
   interface(name: string): Interface | undefined {
-    return this.interfaces.find((i) => i.name === name);
+    return this.interfaces.find((i) => !i.removed && i.name === name);
   }
 
   setAdminUp(index: number, up: boolean): void {
@@ -98,7 +135,9 @@ export class Scheduler {
   start(): void {
     if (this.running) return;
     this.running = true;
-    for (const iface of this.interfaces) iface.device.onReadable(() => this.breathe(iface));
+    for (const iface of this.interfaces) {
+      if (iface.parent < 0) iface.device.onReadable(() => this.breathe(iface));
+    }
   }
 
   /** Stops reading; queued packets are flushed. Idempotent. */
@@ -170,7 +209,7 @@ export class Scheduler {
   /** Breathes every interface once (tests and manual stepping); returns frames read. */
   poll(): number {
     let n = 0;
-    for (const iface of this.interfaces) n += this.breathe(iface);
+    for (const iface of this.interfaces) if (iface.parent < 0) n += this.breathe(iface);
     return n;
   }
 

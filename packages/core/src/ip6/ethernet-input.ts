@@ -33,13 +33,18 @@ export function ethernetInputNode(ctx: Ip6Context): NodeDef {
           rt.drop(pb, E.truncated);
           continue;
         }
-        const iface = ifaces[pb.rxIf]!;
-        if (!iface.adminUp) {
-          rt.drop(pb, E['interface-down']);
-          continue;
-        }
+        let iface = ifaces[pb.rxIf]!;
         if ((b[s]! & 1) === 1) {
           pb.flags |= PacketFlag.L2Multicast;
+          // group-addressed frames from a node served by a logical interface belong to it
+          const demux = iface.multicastDemux;
+          if (demux !== null) {
+            const to = demux.get(b, s + 6);
+            if (to >= 0) {
+              pb.rxIf = to;
+              iface = ifaces[to]!;
+            }
+          }
         } else {
           const mac = iface.mac!;
           if (
@@ -50,9 +55,20 @@ export function ethernetInputNode(ctx: Ip6Context): NodeDef {
             b[s + 4] !== mac[4] ||
             b[s + 5] !== mac[5]
           ) {
-            rt.drop(pb, E['not-for-us']);
-            continue;
+            // a logical interface's MAC (a DLIF), or not for us
+            const demux = iface.unicastDemux;
+            const to = demux === null ? -1 : demux.get(b, s);
+            if (to < 0) {
+              rt.drop(pb, E['not-for-us']);
+              continue;
+            }
+            pb.rxIf = to;
+            iface = ifaces[to]!;
           }
+        }
+        if (!iface.adminUp) {
+          rt.drop(pb, E['interface-down']);
+          continue;
         }
         if (b[s + 12] !== 0x86 || b[s + 13] !== 0xdd) {
           rt.drop(pb, E['unsupported-ethertype']);
