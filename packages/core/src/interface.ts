@@ -48,8 +48,15 @@ export class Interface {
   parent = -1;
   /** On a parent: unicast frames to these MACs belong to the mapped logical interface. */
   unicastDemux: MacMap | null = null;
-  /** On a parent: group-addressed frames from these source MACs go to the mapped logical interface. */
+  /**
+   * On a parent: group-addressed frames from these source MACs (the nodes served by
+   * logical interfaces) go to every logical interface of the mapped member list
+   * (`multicastMembers`): each DLIF is a router of its own in the node's eyes, so each
+   * hears the node's Router Solicitations and Neighbor Solicitations.
+   */
   multicastDemux: MacMap | null = null;
+  /** Member lists (interface indices) addressed by `multicastDemux` values. */
+  multicastMembers: Int32Array[] = [];
   /** Free-form owner tag of a logical interface (e.g. the mobile node it serves). */
   group = '';
   /** Set when a logical interface was removed (its index may be reused). */

@@ -81,6 +81,7 @@ export interface AddInterfaceOptions {
 
 /** Allocation-free protocol dispatch tables shared with the IPv6 nodes. */
 class Ip6State implements Ip6Context {
+  pool: BufferPool;
   interfaces: Interface[];
   routes: RoutingTables;
   neighbors: NeighborTable;
@@ -92,7 +93,8 @@ class Ip6State implements Ip6Context {
   tunnelArc = -1;
   icmpTypeArc = new Int32Array(256).fill(-1);
 
-  constructor(ifaces: Interface[], opts: RouterOptions) {
+  constructor(pool: BufferPool, ifaces: Interface[], opts: RouterOptions) {
+    this.pool = pool;
     this.interfaces = ifaces;
     this.routes = new RoutingTables();
     this.neighbors = new NeighborTable();
@@ -128,7 +130,7 @@ export class Router {
       this.graph,
       opts.rxBudget === undefined ? {} : { rxBudget: opts.rxBudget },
     );
-    this.state = new Ip6State(this.scheduler.interfaces, opts);
+    this.state = new Ip6State(this.pool, this.scheduler.interfaces, opts);
     this.ip6 = this.state;
     const g = this.graph;
     g.addNode(this.scheduler.outputNodeDef());
@@ -226,10 +228,7 @@ export class Router {
         interface: opts.name,
       });
     }
-    if (opts.multicastFrom) {
-      parent.multicastDemux ??= new MacMap();
-      parent.multicastDemux.set(opts.multicastFrom, 0, iface.index);
-    }
+    if (opts.multicastFrom) this.addMulticastMember(parent, opts.multicastFrom, iface.index);
     this.state.local.addInterface(iface.index);
     this.setLinkLocal(iface, opts.linkLocal ?? linkLocalFromMac(iface.mac));
     this.events.emit('interface:added', iface.index, iface.name);
@@ -246,9 +245,7 @@ export class Router {
     if (iface.mac && parent.unicastDemux?.get(iface.mac, 0) === iface.index) {
       parent.unicastDemux.delete(iface.mac, 0);
     }
-    if (multicastFrom && parent.multicastDemux?.get(multicastFrom, 0) === iface.index) {
-      parent.multicastDemux.delete(multicastFrom, 0);
-    }
+    if (multicastFrom) this.removeMulticastMember(parent, multicastFrom, iface.index);
     for (const r of this.routes.removeByInterface(iface.index))
       this.events.emit('route:removed', r);
     this.neighbors.removeInterface(iface.index);
@@ -257,13 +254,30 @@ export class Router {
     this.events.emit('interface:removed', iface.index, iface.name);
   }
 
-  /** Points group-addressed frames from `mac` (a node's) at logical interface `iface`. */
-  setMulticastDemux(iface: Interface, mac: Uint8Array): void {
-    const parent = this.interfaces[iface.parent];
-    if (!parent)
-      throw new ConfigError(`${iface.name} is not a logical interface`, { interface: iface.name });
+  private addMulticastMember(parent: Interface, mac: Uint8Array, ifIndex: number): void {
     parent.multicastDemux ??= new MacMap();
-    parent.multicastDemux.set(mac, 0, iface.index);
+    const slot = parent.multicastDemux.get(mac, 0);
+    if (slot < 0) {
+      let free = parent.multicastMembers.findIndex((m) => m.length === 0);
+      if (free < 0) free = parent.multicastMembers.push(new Int32Array(0)) - 1;
+      parent.multicastMembers[free] = Int32Array.of(ifIndex);
+      parent.multicastDemux.set(mac, 0, free);
+      return;
+    }
+    const cur = parent.multicastMembers[slot]!;
+    if (cur.includes(ifIndex)) return;
+    const next = new Int32Array(cur.length + 1);
+    next.set(cur);
+    next[cur.length] = ifIndex;
+    parent.multicastMembers[slot] = next;
+  }
+
+  private removeMulticastMember(parent: Interface, mac: Uint8Array, ifIndex: number): void {
+    const slot = parent.multicastDemux?.get(mac, 0) ?? -1;
+    if (slot < 0) return;
+    const next = parent.multicastMembers[slot]!.filter((i) => i !== ifIndex);
+    parent.multicastMembers[slot] = next;
+    if (next.length === 0) parent.multicastDemux!.delete(mac, 0);
   }
 
   /** Sets (or replaces) an interface's link-local address. */

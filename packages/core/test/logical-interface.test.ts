@@ -97,14 +97,35 @@ test("logical interface: the parent's own MAC still reaches the parent; unknown 
   assert.equal(router.counters()['ip6-rewrite.neighbor-unresolved'], 1, 'the parent handled one');
 });
 
-test('logical interface: group-addressed frames from its node are delivered to it', () => {
-  const { router, dev, dlif } = setup();
+test('logical interface: group-addressed frames from its node reach every DLIF of the node', () => {
+  const { router, dev, parent, dlif } = setup();
+  const d2 = router.addLogicalInterface({
+    name: 'dlif2',
+    parent,
+    mac: parseMac('02:00:00:00:d2:01'),
+    multicastFrom: MN_MAC,
+    group: 'mn1',
+  });
+  router.neighbors.setMac(
+    router.neighbors.create(d2.index, MN_LL, 0, NeighborState.Permanent),
+    MN_MAC,
+  );
   const f = echo(parseMac('33:33:00:00:00:01'), MN_LL, parseIpv6('ff02::1'));
   dev.inject(f);
   router.scheduler.poll();
   const out = dev.take();
-  assert.equal(out.length, 1, 'answered by the DLIF (the parent has no neighbour for the node)');
-  assert.equal(formatIpv6(out[0]!, 22), formatIpv6(dlif.linkLocal!));
+  assert.equal(
+    out.length,
+    2,
+    'each DLIF answers as the router it is (the parent has no neighbour for the node)',
+  );
+  const sources = out.map((o) => formatIpv6(o, 22)).sort();
+  assert.deepEqual(sources, [formatIpv6(dlif.linkLocal!), formatIpv6(d2.linkLocal!)].sort());
+  assert.equal(router.pool.inUse, 0);
+  router.removeLogicalInterface(d2, MN_MAC);
+  dev.inject(f);
+  router.scheduler.poll();
+  assert.equal(dev.take().length, 1, 'only the remaining DLIF');
 });
 
 test('logical interface: removal clears demux, routes and neighbours, and the index is reused', () => {
@@ -121,6 +142,7 @@ test('logical interface: removal clears demux, routes and neighbours, and the in
   assert.equal(router.neighbors.list().length, 0);
   assert.equal(parent.unicastDemux!.size, 0);
   assert.equal(parent.multicastDemux!.size, 0);
+  assert.ok(parent.multicastMembers.every((m) => m.length === 0));
   dev.inject(echo(D_MAC, MN_LL, parseIpv6('fe80::1')));
   router.scheduler.poll();
   assert.equal(router.counters()['ethernet-input.not-for-us'], 1);

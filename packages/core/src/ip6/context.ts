@@ -3,6 +3,7 @@
  * dispatch tables that plugins extend. The nodes keep a reference to this object and read
  * its fields per packet; nothing here is resolved through the container on the data path.
  */
+import type { BufferPool } from '../buffer-pool.js';
 import type { Interface } from '../interface.js';
 import type { NeighborTable } from '../route/neighbor-table.js';
 import type { RoutingTables } from '../route/route-table.js';
@@ -10,6 +11,8 @@ import type { LocalAddresses } from './local-addresses.js';
 import type { TokenBucket } from './token-bucket.js';
 
 export interface Ip6Context {
+  /** The router's buffer pool (fan-out of group-addressed frames to logical interfaces). */
+  readonly pool: BufferPool;
   readonly interfaces: readonly Interface[];
   readonly routes: RoutingTables;
   readonly neighbors: NeighborTable;

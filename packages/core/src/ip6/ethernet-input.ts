@@ -13,6 +13,11 @@ export const ETHERNET_INPUT = dropReasons([
   ['not-for-us', 'unicast frame for another MAC address'],
   ['unsupported-ethertype', 'not IPv6 (IPv4, ARP, VLAN tags are not handled)'],
   ['interface-down', 'frame on an administratively down interface'],
+  [
+    'no-buffer-for-copy',
+    'no buffer to copy a group-addressed frame to one more logical interface',
+    'event',
+  ],
 ] as const);
 
 const ETH_HLEN = 14;
@@ -36,13 +41,32 @@ export function ethernetInputNode(ctx: Ip6Context): NodeDef {
         let iface = ifaces[pb.rxIf]!;
         if ((b[s]! & 1) === 1) {
           pb.flags |= PacketFlag.L2Multicast;
-          // group-addressed frames from a node served by a logical interface belong to it
+          // group-addressed frames from a node served by logical interfaces go to each of
+          // them (a copy for all but the last): every DLIF is a router the node talks to
           const demux = iface.multicastDemux;
           if (demux !== null) {
-            const to = demux.get(b, s + 6);
-            if (to >= 0) {
-              pb.rxIf = to;
-              iface = ifaces[to]!;
+            const slot = demux.get(b, s + 6);
+            if (slot >= 0 && b[s + 12] === 0x86 && b[s + 13] === 0xdd) {
+              const members = iface.multicastMembers[slot]!;
+              const last = members.length - 1;
+              for (let m = 0; m < last; m++) {
+                const copy = ctx.pool.clone(pb);
+                if (copy === null) {
+                  rt.count(E['no-buffer-for-copy']);
+                  continue;
+                }
+                const to = members[m]!;
+                if (!ifaces[to]!.adminUp) {
+                  rt.drop(copy, E['interface-down']);
+                  continue;
+                }
+                copy.rxIf = to;
+                copy.start += ETH_HLEN;
+                copy.l3 = copy.start;
+                rt.next(0, copy);
+              }
+              pb.rxIf = members[last]!;
+              iface = ifaces[pb.rxIf]!;
             }
           }
         } else {
