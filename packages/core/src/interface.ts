@@ -57,6 +57,12 @@ export class Interface {
   multicastDemux: MacMap | null = null;
   /** Member lists (interface indices) addressed by `multicastDemux` values. */
   multicastMembers: Int32Array[] = [];
+  /**
+   * Routing table consulted first for packets that arrive on this interface (Linux's
+   * `ip -6 rule add iif IF lookup T`), or -1. A D-GW sends what a node sends to an
+   * anchor's DLIF into that anchor's tunnel this way.
+   */
+  inputTable = -1;
   /** Free-form owner tag of a logical interface (e.g. the mobile node it serves). */
   group = '';
   /** Set when a logical interface was removed (its index may be reused). */

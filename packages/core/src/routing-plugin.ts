@@ -129,17 +129,20 @@ export const routingPlugin = definePlugin<RoutingConfig>({
           type: ROUTE_KIND_NAMES[r.kind],
           via: r.gateway ? formatIpv6Address(r.gateway) : null,
           interface: r.ifIndex >= 0 ? (router.interfaces[r.ifIndex]?.name ?? null) : null,
+          tunnel: r.tunnel >= 0 ? r.tunnel : null,
           origin: r.origin,
+          packets: router.routes.hits[r.id] ?? 0,
         })),
       table: (rows) => ({
-        columns: ['TABLE', 'PREFIX', 'TYPE', 'VIA', 'INTERFACE', 'ORIGIN'],
-        rows: (rows as Record<string, string | null>[]).map((r) => [
-          r.table!,
-          r.prefix!,
-          r.type!,
-          r.via ?? '-',
-          r.interface ?? '-',
-          r.origin!,
+        columns: ['TABLE', 'PREFIX', 'TYPE', 'VIA', 'INTERFACE', 'ORIGIN', 'PACKETS'],
+        rows: (rows as Record<string, string | number | null>[]).map((r) => [
+          String(r.table),
+          String(r.prefix),
+          String(r.type),
+          r.via === null ? (r.tunnel === null ? '-' : `tunnel ${r.tunnel}`) : String(r.via),
+          r.interface === null ? '-' : String(r.interface),
+          String(r.origin),
+          String(r.packets),
         ]),
       }),
     });

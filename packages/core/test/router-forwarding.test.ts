@@ -310,6 +310,26 @@ test('router: blackhole, unreachable and prohibit routes', () => {
   assert.equal(router.counters()['ip6-lookup.blackhole'], 1);
 });
 
+test('router: an interface-bound table comes first for packets arriving on it; route hits are counted', () => {
+  const { router, d0, d1, i0, i1 } = setup();
+  const gw = parseIpv6('2001:db8:1::22');
+  const gwMac = parseMac('02:00:00:00:00:22');
+  router.neighbors.setMac(router.neighbors.create(i1.index, gw, 0, NeighborState.Permanent), gwMac);
+  const r = router.addRoute({
+    table: 101,
+    prefix: parseIpv6('::'),
+    prefixLen: 0,
+    ifIndex: i1.index,
+    gateway: gw,
+  });
+  i0.inputTable = 101;
+  d0.inject(udpFrame(64, 8, H0, H1)); // H1 is on-link in main, but lan0's table wins
+  router.scheduler.poll();
+  const out = d1.take();
+  assert.deepEqual([...out[0]!.subarray(0, 6)], [...gwMac]);
+  assert.equal(router.routes.hits[r.id], 1);
+});
+
 test('router: source rules pick another table, falling back to main', () => {
   const { router, d0, d1, i1 } = setup();
   const gw = parseIpv6('2001:db8:1::22');

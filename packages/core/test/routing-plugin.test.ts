@@ -31,7 +31,9 @@ test('routing plugin: installs routes and rules, finds the interface of a gatewa
       type: 'unicast',
       via: 'fe80::2',
       interface: 'lan0',
+      tunnel: null,
       origin: 'static',
+      packets: 0,
     },
     {
       table: 'main',
@@ -39,7 +41,9 @@ test('routing plugin: installs routes and rules, finds the interface of a gatewa
       type: 'unicast',
       via: null,
       interface: 'lan0',
+      tunnel: null,
       origin: 'connected',
+      packets: 0,
     },
     {
       table: 'main',
@@ -47,7 +51,9 @@ test('routing plugin: installs routes and rules, finds the interface of a gatewa
       type: 'unicast',
       via: null,
       interface: 'lan1',
+      tunnel: null,
       origin: 'connected',
+      packets: 0,
     },
     {
       table: 'main',
@@ -55,7 +61,9 @@ test('routing plugin: installs routes and rules, finds the interface of a gatewa
       type: 'blackhole',
       via: null,
       interface: null,
+      tunnel: null,
       origin: 'static',
+      packets: 0,
     },
     {
       table: 'main',
@@ -63,7 +71,9 @@ test('routing plugin: installs routes and rules, finds the interface of a gatewa
       type: 'unicast',
       via: '2001:db8:1::fe',
       interface: 'lan1',
+      tunnel: null,
       origin: 'static',
+      packets: 0,
     },
   ]);
   const rules = await r.commands.run('show rules');

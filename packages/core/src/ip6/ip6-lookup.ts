@@ -90,7 +90,8 @@ export function ip6LookupNode(ctx: Ip6Context): NodeDef {
           }
           pb.adjacency = -1;
         } else {
-          const id = routes.lookup(b, l3 + 8, l3 + 24);
+          const inTable = pb.rxIf >= 0 && !local ? ifaces[pb.rxIf]!.inputTable : -1;
+          const id = routes.lookup(b, l3 + 8, l3 + 24, inTable);
           if (id < 0) {
             if (local) {
               rt.drop(pb, E['no-route']);

@@ -121,18 +121,38 @@ export class RoutingTables {
    * Route id for a packet with source at `bytes[srcOff]` and destination at
    * `bytes[dstOff]`, or -1. Allocation-free.
    */
-  lookup(bytes: Uint8Array, srcOff: number, dstOff: number): number {
+  lookup(bytes: Uint8Array, srcOff: number, dstOff: number, inputTable = -1): number {
+    if (inputTable >= 0) {
+      // an interface-bound table (ip -6 rule iif IF lookup T) comes before source rules
+      const t = this.tables[inputTable];
+      if (t) {
+        const id = t.lookup(bytes, dstOff);
+        if (id >= 0) return this.hit(id);
+      }
+    }
     if (this.ruleFib.size !== 0) {
       const ruleId = this.ruleFib.lookup(bytes, srcOff);
       if (ruleId >= 0) {
         const t = this.tables[this.rules[ruleId]!.table];
         if (t) {
           const id = t.lookup(bytes, dstOff);
-          if (id >= 0) return id;
+          if (id >= 0) return this.hit(id);
         }
       }
     }
-    return this.tables[MAIN_TABLE]!.lookup(bytes, dstOff);
+    const id = this.tables[MAIN_TABLE]!.lookup(bytes, dstOff);
+    return id >= 0 ? this.hit(id) : -1;
+  }
+
+  /**
+   * Packets routed by each route id since the route was added (`show routes`, and the
+   * mobility plugins' idle detection). Reset when an id is reused.
+   */
+  hits = new Float64Array(64);
+
+  private hit(id: number): number {
+    this.hits[id]!++;
+    return id;
   }
 
   /** Route id for a destination in one table only (no rules), or -1. */
@@ -174,6 +194,12 @@ export class RoutingTables {
     };
     this.routes[id] = route;
     fib.insert(prefix, spec.prefixLen, id);
+    if (id >= this.hits.length) {
+      const grown = new Float64Array(Math.max(this.hits.length * 2, id + 1));
+      grown.set(this.hits);
+      this.hits = grown;
+    }
+    if (old < 0) this.hits[id] = 0;
     return route;
   }
 
