@@ -242,6 +242,18 @@ export class Router {
   removeLogicalInterface(iface: Interface, multicastFrom?: Uint8Array): void {
     if (iface.parent < 0 || iface.removed) return;
     const parent = this.interfaces[iface.parent]!;
+    // its addresses go first, announced, so every module drops what it keeps for them
+    for (const a of [...iface.addresses]) this.removeAddress(iface, a.address);
+    if (iface.linkLocal) {
+      const ll = iface.linkLocal;
+      this.state.local.removeAddress(iface.index, ll);
+      iface.linkLocal = null;
+      this.events.emit('address:removed', iface.index, {
+        address: ll,
+        prefixLen: 64,
+        origin: 'link-local',
+      });
+    }
     if (iface.mac && parent.unicastDemux?.get(iface.mac, 0) === iface.index) {
       parent.unicastDemux.delete(iface.mac, 0);
     }

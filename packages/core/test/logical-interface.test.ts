@@ -177,3 +177,52 @@ test('MacMap: many MACs, deletes and reinsertion', () => {
     assert.equal(m.get(mac, 0), i % 2 === 0 ? -1 : i);
   }
 });
+
+test('logical interface: removal announces its addresses and lets the ND resolver free queued packets', () => {
+  const router = new Router({ pool: { count: 16, debug: true } });
+  const dev = new MemoryDevice({ mac: P_MAC });
+  const parent = router.addInterface({ name: 'acc0', device: dev });
+  const dlif = router.addLogicalInterface({ name: 'dlif1', parent, mac: D_MAC });
+  router.addAddress(dlif, parseIpv6('2001:db8:5::1'), 64);
+  const queued: number[] = [];
+  const held = new Map<number, ReturnType<typeof router.pool.alloc>>();
+  router.neighbors.resolver = {
+    resolve(pb, ifIndex, addr, off) {
+      const id = router.neighbors.create(ifIndex, addr, off, NeighborState.Incomplete);
+      queued.push(id);
+      held.set(id, pb);
+    },
+    staleUsed() {},
+    removing(id) {
+      const pb = held.get(id);
+      if (pb) router.pool.free(pb);
+      held.delete(id);
+    },
+  };
+  const removed: string[] = [];
+  router.events.on('address:removed', (_i, a) => removed.push(formatIpv6(a.address)));
+  // a packet for an unresolved node on the DLIF's prefix waits in the resolver
+  const pb = router.pool.alloc()!;
+  pb.end = pb.start + 40;
+  Ipv6.emit(
+    {
+      trafficClass: 0,
+      flowLabel: 0,
+      payloadLength: 0,
+      nextHeader: 59,
+      hopLimit: 64,
+      src: parseIpv6('2001:db8:5::1'),
+      dst: parseIpv6('2001:db8:5::99'),
+    },
+    new Ipv6View(pb.bytes, pb.dv, pb.start, pb.end),
+  );
+  router.sendIp6(pb);
+  assert.equal(queued.length, 1);
+  assert.equal(router.pool.inUse, 1, 'held by the resolver');
+  router.removeLogicalInterface(dlif);
+  assert.equal(router.pool.inUse, 0, 'given back when the entry went');
+  assert.deepEqual(removed.sort(), ['2001:db8:5::1', formatIpv6(linkLocalFromMac(D_MAC))].sort());
+  assert.equal(dlif.linkLocal, null);
+  router.scheduler.poll();
+  dev.take();
+});

@@ -290,14 +290,21 @@ export class NeighborCache implements NeighborResolver {
     return id;
   }
 
-  /** Removes entry `id` (dropping its queue) and reports it. */
+  /** Removes entry `id` (dropping its queue, see `removing`). */
   remove(id: number): void {
     if (this.table.state[id] === 0) return;
+    this.table.remove(id);
+  }
+
+  /**
+   * The table is removing entry `id` (through `remove`, or because its interface went
+   * away): free the packets queued on it, cancel its timer, report it.
+   */
+  removing(id: number): void {
     const ifIndex = this.table.ifIndex[id]!;
     this.wheel.cancel(id);
     this.freeQueue(id);
     this.owned[id] = 0;
-    this.table.remove(id);
     this.router.events.emit('neighbor:changed', id, ifIndex, 0);
   }
 

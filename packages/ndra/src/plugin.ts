@@ -138,6 +138,7 @@ export const ndraPlugin: PluginDefinition<NdraConfig> = definePlugin<NdraConfig>
       list.push({ address: s.address, mac: s.mac });
     }
     for (const iface of router.interfaces) {
+      if (iface.removed) continue;
       applyInterface(iface.index, iface.name);
       if (iface.linkLocal) track(iface.index, iface.linkLocal);
       for (const a of iface.addresses) track(iface.index, a.address);
@@ -148,6 +149,7 @@ export const ndraPlugin: PluginDefinition<NdraConfig> = definePlugin<NdraConfig>
       const ll = router.interfaces[ifIndex]!.linkLocal;
       if (ll) track(ifIndex, ll);
     });
+    ctx.on('interface:removed', (ifIndex) => ra.forget(ifIndex));
     ctx.on('address:added', (ifIndex, a) => track(ifIndex, a.address));
     ctx.on('address:removed', (ifIndex, a) => {
       const rec = book.remove(ifIndex, a.address);

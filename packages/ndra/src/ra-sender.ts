@@ -277,6 +277,14 @@ export class RaSender implements RaService {
     if (this.running && config.enabled) this.schedule(s);
   }
 
+  /** Forgets interface `ifIndex` (removed): its timers stop, its state goes. */
+  forget(ifIndex: number): void {
+    const s = this.ifs[ifIndex];
+    if (!s) return;
+    this.stopIface(s);
+    this.ifs[ifIndex] = undefined;
+  }
+
   /** Starts the unsolicited RAs of every enabled interface (§6.2.4). */
   start(): void {
     this.running = true;

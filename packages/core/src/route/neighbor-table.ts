@@ -39,6 +39,11 @@ export interface NeighborResolver {
   resolve(pb: PacketBuffer, ifIndex: number, addr: Uint8Array, addrOff: number): void;
   /** A packet was just sent to STALE entry `id` (RFC 4861 §7.3.3: move to DELAY). */
   staleUsed(id: number): void;
+  /**
+   * Entry `id` is about to be removed (by anyone: its interface went away, say): give
+   * back the packets queued on it and stop its timers. Called before the slot is freed.
+   */
+  removing?(id: number): void;
 }
 
 /** A neighbour as the control plane sees it. */
@@ -135,6 +140,7 @@ export class NeighborTable {
   /** Removes entry `id`. */
   remove(id: number): void {
     if (this.state[id] === 0) return;
+    this.resolver?.removing?.(id);
     this.maps[this.ifIndex[id]!]?.delete(this.addrs, id * 16);
     this.state[id] = 0;
     this.ifIndex[id] = -1;
