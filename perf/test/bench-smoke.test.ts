@@ -12,7 +12,7 @@ import { allCases, parseBenchArgs, selectCases } from '@dmm/perf/bench/main.js';
 import { humanLine, type BenchResult } from '@dmm/perf/bench/run.js';
 
 const MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'bench', 'main.js');
-const NAME_RE = /^(wire|core)\/[a-z0-9-]+(\.[a-z0-9-]+)?(\/[a-z0-9-]+)?$/;
+const NAME_RE = /^(wire|core|lma)\/[a-z0-9-]+(\.[a-z0-9-]+)?(\/[a-z0-9-]+)?$/;
 
 function runBench(args: string[]): { lines: string[]; stderr: string; status: number | null } {
   const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 120_000 });

@@ -197,6 +197,9 @@ test('summarise: medians, ratios vs C batched and vs the same forwarder one-per-
   assert.equal(by['kernel']!.generatorBound, true, 'forwarding CPU 55% busy');
   assert.equal(by['kernel']!.vsC.pps, 550 / 410);
   assert.equal(by['kernel']!.vsC.tcp, 21000 / 2100);
+  assert.deepEqual(by['kernel']!.vsKernel, { pps: 1, tcp: 1 });
+  assert.equal(by['c']!.vsKernel.pps, 410 / 550);
+  assert.equal(by['c']!.vsKernel.tcp, 2100 / 21000);
   assert.deepEqual(by['kernel']!.vsOnePerReadiness, { pps: null, tcp: null });
   assert.equal(by['c']!.vsC.pps, 1);
   assert.equal(by['c']!.vsOnePerReadiness.pps, 410 / 300);
@@ -216,25 +219,43 @@ test('formatTable: the markdown table, with ≥ for generator-bound rows and mis
     measured('c-one', [300_000], [1_250]),
     measured('node', [200_000], [3_000]),
     { ...measured('node-one', [], []), status: 'failed', reason: 'setup check failed' },
+    measured('dmmd', [300_000], [1_425], [0.6]),
   ]);
   assert.equal(
     formatTable(rows, true),
     [
-      '| path | pps (64 B UDP) | Mbit/s TCP | ratio vs C batched (pps / TCP) | ratio vs one-per-readiness (pps / TCP) |',
-      '| --- | --- | --- | --- | --- |',
-      '| kernel (veth, routed) | ≥ 1 234 567 | 28 500 | ≥ 3.09 / 14.25 | — |',
-      '| C tapfwd, batched | 400 000 | 2 000 | 1.00 / 1.00 | 1.33 / 1.60 |',
-      '| C tapfwd --one | 300 000 | 1 250 | 0.75 / 0.63 | 1.00 / 1.00 |',
-      '| Node forwarder, batched | 200 000 | 3 000 | 0.50 / 1.50 | — |',
-      '| Node forwarder --rx-budget 1 | FAILED | FAILED | — | — |',
+      '| path | pps (64 B UDP) | Mbit/s TCP | ratio vs C batched (pps / TCP) | ratio vs kernel (pps / TCP) | ratio vs one-per-readiness (pps / TCP) |',
+      '| --- | --- | --- | --- | --- | --- |',
+      // The kernel row is generator-bound: its own ratios are lower bounds (≥), and every
+      // other row's ratio to it an upper bound (≤); both bound (dmmd): unknown (~).
+      '| kernel (veth, routed) | ≥ 1 234 567 | 28 500 | ≥ 3.09 / 14.25 | 1.00 / 1.00 | — |',
+      '| C tapfwd, batched | 400 000 | 2 000 | 1.00 / 1.00 | ≤ 0.32 / 0.07 | 1.33 / 1.60 |',
+      '| C tapfwd --one | 300 000 | 1 250 | 0.75 / 0.63 | ≤ 0.24 / 0.04 | 1.00 / 1.00 |',
+      '| Node forwarder, batched | 200 000 | 3 000 | 0.50 / 1.50 | ≤ 0.16 / 0.11 | — |',
+      '| Node forwarder --rx-budget 1 | FAILED | FAILED | — | — | — |',
+      '| dmmd (full router) | ≥ 300 000 | 1 425 | ≥ 0.75 / 0.71 | ~ 0.24 / 0.05 | — |',
     ].join('\n'),
   );
   assert.equal(
     formatTable(summarise([measured('c', [400_000], [])]), false),
     [
-      '| path | pps (64 B UDP) | Mbit/s TCP | ratio vs C batched (pps) | ratio vs one-per-readiness (pps) |',
-      '| --- | --- | --- | --- | --- |',
-      '| C tapfwd, batched | 400 000 | not run | 1.00 | — |',
+      '| path | pps (64 B UDP) | Mbit/s TCP | ratio vs C batched (pps) | ratio vs kernel (pps) | ratio vs one-per-readiness (pps) |',
+      '| --- | --- | --- | --- | --- | --- |',
+      '| C tapfwd, batched | 400 000 | not run | 1.00 | — | — |',
+    ].join('\n'),
+  );
+  // TCP only (--no-udp): no pps, no pps ratio.
+  assert.equal(
+    formatTable(
+      summarise([measured('c', [], [2_000], []), measured('dmmd', [], [1_000], [])]),
+      true,
+    )
+      .split('\n')
+      .slice(2)
+      .join('\n'),
+    [
+      '| C tapfwd, batched | — | 2 000 | — / 1.00 | — | — |',
+      '| dmmd (full router) | — | 1 000 | — / 0.50 | — | — |',
     ].join('\n'),
   );
   assert.equal(formatInt(999), '999');
@@ -248,11 +269,22 @@ test('parseE2eArgs: defaults, options, --only in table order, bad input rejected
     warmup: 1,
     repeat: 3,
     only: [...PATH_IDS],
+    udp: true,
     tcp: true,
     save: true,
     out: undefined,
     help: false,
+    dmmdNodeFlags: [],
   });
+  assert.deepEqual(PATH_IDS, [
+    'kernel',
+    'kernel-offloads-off',
+    'c',
+    'c-one',
+    'node',
+    'node-one',
+    'dmmd',
+  ]);
   const o = parseE2eArgs([
     '--duration',
     '2.5',
@@ -271,6 +303,21 @@ test('parseE2eArgs: defaults, options, --only in table order, bad input rejected
   assert.throws(() => parseE2eArgs(['--duration', '-1']), /positive number/);
   assert.throws(() => parseE2eArgs(['--duration']), /positive number/);
   assert.throws(() => parseE2eArgs(['--fast']), /unknown argument/);
+  const p = parseE2eArgs([
+    '--only',
+    'dmmd',
+    '--no-udp',
+    '--dmmd-node-flags',
+    ' --cpu-prof  --cpu-prof-dir=/tmp/p ',
+  ]);
+  assert.deepEqual(p.only, ['dmmd']);
+  assert.equal(p.udp, false);
+  assert.deepEqual(p.dmmdNodeFlags, ['--cpu-prof', '--cpu-prof-dir=/tmp/p']);
+  assert.throws(
+    () => parseE2eArgs(['--dmmd-node-flags', '--cpu-prof-dir /tmp/p']),
+    /Node flags only, got --cpu-prof-dir \/tmp\/p \(write values as --flag=value\)/,
+  );
+  assert.throws(() => parseE2eArgs(['--no-udp', '--no-tcp']), /nothing to measure/);
 });
 
 test('sameProcess: a recorded child is recognised after its wrappers exec', () => {
@@ -284,7 +331,7 @@ test('sameProcess: a recorded child is recognised after its wrappers exec', () =
 });
 
 test('forwarderArgv: command lines of the TAP paths; an unbuilt Node forwarder is missing', () => {
-  const tools = { udpgen: '/x/udpgen', tapfwd: '/x/tapfwd', ethtool: null };
+  const tools = { udpgen: '/x/udpgen', tapfwd: '/x/tapfwd', ethtool: null, tshark: null };
   assert.deepEqual(forwarderArgv('c', tools), ['/x/tapfwd']);
   assert.deepEqual(forwarderArgv('c-one', tools), ['/x/tapfwd', '--one']);
   const here = fileURLToPath(import.meta.url); // any file that exists

@@ -12,7 +12,7 @@ import { BufferPool, type BufferPoolOptions } from './buffer-pool.js';
 import type { Device } from './device.js';
 import { ConfigError } from './errors.js';
 import type { RouterEvents } from './events.js';
-import { Graph } from './graph.js';
+import { Graph, arcStart } from './graph.js';
 import type { Interface } from './interface.js';
 import { type InterfaceAddress } from './interface.js';
 import { Ip6Arc, Ip6Node, type Ip6Context } from './ip6/context.js';
@@ -135,6 +135,15 @@ export class Router {
     const g = this.graph;
     g.addNode(this.scheduler.outputNodeDef());
     g.addNode(ethernetInputNode(this.state));
+    g.addNode({
+      // TUN interfaces deliver bare IPv6: straight onto the ip6-input arc
+      name: Ip6Node.TunInput,
+      next: [arcStart(Ip6Arc.Input)],
+      errors: [],
+      process(v, rt) {
+        for (let i = 0; i < v.length; i++) rt.next(0, v.items[i]!);
+      },
+    });
     g.addNode(ip6InputNode(this.state));
     g.addNode(ip6LocalDispatchNode(this.state));
     g.addNode(icmp6InputNode(this.state));
@@ -185,7 +194,7 @@ export class Router {
 
   /** Adds an interface; Ethernet interfaces get their EUI-64 link-local address. */
   addInterface(opts: AddInterfaceOptions): Interface {
-    const input = opts.device.kind === 'ethernet' ? Ip6Node.EthernetInput : Ip6Node.Ip6Input;
+    const input = opts.device.kind === 'ethernet' ? Ip6Node.EthernetInput : Ip6Node.TunInput;
     const iface = this.scheduler.addInterface(opts.name, opts.device, input);
     if (opts.mac) iface.mac = Uint8Array.from(opts.mac);
     if (opts.mtu !== undefined) iface.mtu = opts.mtu;

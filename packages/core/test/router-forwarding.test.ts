@@ -128,6 +128,24 @@ test('router: forwards a UDP packet, decrementing the hop limit and rewriting bo
   assert.equal(router.pool.inUse, 0);
 });
 
+test('router: a feature on the ip6-input arc sees every received packet before validation', () => {
+  const { router, d0, d1 } = setup();
+  let seen = 0;
+  router.graph.addFeature('ip6-input', {
+    name: 'count-input',
+    next: ['@arc-next'],
+    errors: [],
+    process(v, rt) {
+      seen += v.length;
+      for (let i = 0; i < v.length; i++) rt.next(0, v.items[i]!);
+    },
+  });
+  d0.inject(udpFrame(64));
+  router.scheduler.poll();
+  assert.equal(seen, 1);
+  assert.equal(d1.take().length, 1);
+});
+
 test('router: Ethernet padding beyond the payload length is trimmed', () => {
   const { router, d0, d1 } = setup();
   const f = udpFrame(64);

@@ -20,14 +20,22 @@ export function timestampMs(o: { seconds: number; fraction: number }): number {
 /**
  * RFC 5213 §5.5 check at the LMA: `ok`, `mismatch` (outside ±TimestampValidityWindow of
  * our clock: status 156) or `stale` (older than the last accepted PBU: status 157).
+ * With `equalIsStale` a timestamp equal to the last accepted one is stale too: §5.5 asks
+ * for a timestamp *higher* than the one in the Binding Cache entry, which is what turns
+ * a replayed PBU (same timestamp, resent by an attacker or duplicated in the network)
+ * into status 157 rather than a second acceptance.
  */
 export function checkTimestamp(
   pbuMs: number,
   nowMs: number,
   windowMs: number,
   lastAcceptedMs: number | null,
+  equalIsStale = false,
 ): 'ok' | 'mismatch' | 'stale' {
   if (Math.abs(pbuMs - nowMs) > windowMs) return 'mismatch';
-  if (lastAcceptedMs !== null && pbuMs < lastAcceptedMs) return 'stale';
+  if (lastAcceptedMs !== null) {
+    if (pbuMs < lastAcceptedMs) return 'stale';
+    if (equalIsStale && pbuMs === lastAcceptedMs) return 'stale';
+  }
   return 'ok';
 }

@@ -79,4 +79,7 @@ test('timestamps: window and ordering per RFC 5213 §5.5', () => {
   assert.equal(checkTimestamp(1000, 1301, 300, null), 'mismatch');
   assert.equal(checkTimestamp(1000, 1100, 300, 1001), 'stale');
   assert.equal(checkTimestamp(1001, 1100, 300, 1001), 'ok', 'equal is not lower');
+  assert.equal(checkTimestamp(1001, 1100, 300, 1001, true), 'stale', 'a replay, when asked');
+  assert.equal(checkTimestamp(1002, 1100, 300, 1001, true), 'ok');
+  assert.equal(checkTimestamp(1001, 1400, 300, 1001, true), 'mismatch', 'window first');
 });

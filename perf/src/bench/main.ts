@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import * as wire from '@dmm/wire';
 import type { BenchCase } from './case.js';
 import { coreCases } from './core-cases.js';
+import { closeLma, lmaCases, prepareLma } from './lma-cases.js';
 import { humanLine, resultLine, runCase, type BenchResult } from './run.js';
 import { uncoveredViews, wireCases } from './wire-cases.js';
 
@@ -76,7 +77,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
 
 /** Every case of the suite, in a stable order. */
 export function allCases(): BenchCase[] {
-  return [...wireCases(), ...coreCases()];
+  return [...wireCases(), ...coreCases(), ...lmaCases()];
 }
 
 export function selectCases(cases: BenchCase[], patterns: readonly RegExp[]): BenchCase[] {
@@ -96,7 +97,7 @@ export function runIsolated(name: string, args: BenchArgs): BenchResult {
   return JSON.parse(r.stdout.trim()) as BenchResult;
 }
 
-function main(): void {
+async function main(): Promise<void> {
   let args: BenchArgs;
   try {
     args = parseBenchArgs(process.argv.slice(2));
@@ -111,7 +112,9 @@ function main(): void {
       process.stderr.write(`bench: no case named ${args.child}\n`);
       process.exit(1);
     }
+    if (c.name.startsWith('lma/')) await prepareLma(args.smoke ? 5000 : undefined);
     process.stdout.write(`${resultLine(runCase(c, opts))}\n`);
+    await closeLma();
     return;
   }
   const cases = selectCases(allCases(), args.patterns);
@@ -132,15 +135,18 @@ function main(): void {
   if (args.save) mkdirSync(dirname(out), { recursive: true });
   const width = Math.max(...cases.map((c) => c.name.length)) + 1;
   for (const c of cases) {
+    if (args.inProcess && c.name.startsWith('lma/'))
+      await prepareLma(args.smoke ? 5000 : undefined);
     const r = args.inProcess ? runCase(c, opts) : runIsolated(c.name, args);
     const line = resultLine(r);
     process.stdout.write(`${line}\n`);
     if (args.save) appendFileSync(out, `${line}\n`);
     process.stderr.write(`${humanLine(r, width)}\n`);
   }
+  await closeLma();
   if (args.save) process.stderr.write(`bench: appended ${cases.length} lines to ${out}\n`);
 }
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main();
+  void main();
 }

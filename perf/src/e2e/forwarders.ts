@@ -23,6 +23,8 @@ export interface Tools {
   udpgen: string;
   tapfwd: string;
   ethtool: string | null;
+  /** tshark, for the dmmd path's capture check (null: not installed, check skipped). */
+  tshark: string | null;
 }
 
 /** The forwarder command line of a TAP path, or why it cannot run (the path is then "missing"). */

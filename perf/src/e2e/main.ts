@@ -4,16 +4,24 @@
  * Measures, side by side in one run on one machine, the kernel's IPv6 forwarding between
  * veths (with default offloads and with offloads off), the C TAP forwarder perf/c/tapfwd.c
  * (batched and one frame per wakeup) and the Node TAP forwarder of examples/tap-forwarder
- * (batched and --rx-budget 1): 64-byte-payload UDP frames per second arriving in ns B, and
- * iperf3 TCP Mbit/s. Each measurement is repeated, the median reported. Prints a markdown
+ * (batched and --rx-budget 1), and dmmd, the whole router, on two TAP links:
+ * 64-byte-payload UDP frames per second arriving in ns B, and iperf3 TCP Mbit/s. Each measurement is repeated, the median reported. Prints a markdown
  * table on stdout and appends one JSON line per path to perf/results/e2e-<date>.jsonl.
  * See perf/README.md.
  */
-import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { cpuModel } from '../bench/run.js';
 import { PERF_DIR, ensureBuilt } from './cbuild.js';
+import {
+  DMMCTL,
+  dmmdArgv,
+  formatRouterReport,
+  phaseReport,
+  parseShowRuntime,
+  type RouterSnapshot,
+} from './dmmd.js';
 import { forwarderArgv, type Tools } from './forwarders.js';
 import { Lab } from './lab.js';
 import {
@@ -27,6 +35,14 @@ import {
 import { kernelTopology, tapTopology, type Topology } from './net.js';
 import { E2E_USAGE, UsageError, parseE2eArgs, type E2eOptions } from './options.js';
 import { PATHS, type PathId } from './paths.js';
+import {
+  DMMD_CONFIG,
+  DMMD_DIR,
+  dmmctl,
+  routerSnapshot,
+  routerTopology,
+  verifyRouted,
+} from './router.js';
 import {
   DISTURBED,
   cpuBusy,
@@ -79,6 +95,11 @@ async function measurePath(
   const tag = `[${path}]`;
   const info = PATHS[path];
   let topo: Topology | null = null;
+  /** dmmd path: readings of its counters after the setup check, after UDP, after TCP. */
+  const snaps = new Map<Phase, RouterSnapshot>();
+  const mark = (p: Phase): void => {
+    if (topo?.router !== undefined) snaps.set(p, routerSnapshot(topo.router));
+  };
   try {
     if (info.kind === 'tap') {
       const argv = forwarderArgv(path, tools);
@@ -94,6 +115,21 @@ async function measurePath(
         fwdCpu: cpus.fwd,
         ethtool: tools.ethtool,
       });
+    } else if (info.kind === 'router') {
+      const argv = dmmdArgv(DMMD_CONFIG, opts.dmmdNodeFlags);
+      if (!Array.isArray(argv)) {
+        m.status = 'missing';
+        m.reason = argv.missing;
+        log(`${tag} MISSING: ${argv.missing}`);
+        return m;
+      }
+      topo = await routerTopology(lab, path, {
+        argv,
+        dmmctl: DMMCTL,
+        label: info.label,
+        fwdCpu: cpus.fwd,
+        ethtool: tools.ethtool,
+      });
     } else {
       const offloadsOff = path === 'kernel-offloads-off';
       if (offloadsOff && tools.ethtool === null) {
@@ -105,10 +141,17 @@ async function measurePath(
       topo = kernelTopology(lab, path, { offloadsOff, fwdCpu: cpus.fwd, ethtool: tools.ethtool });
     }
     m.notes.push(...topo.notes);
-    const check = await verifyPath(topo, tools.udpgen);
-    m.notes.push(check);
-    log(`${tag} ${check}`);
-    for (let r = 1; r <= opts.repeat; r++) {
+    if (topo.router !== undefined) {
+      const checks = await verifyRouted(lab, topo, tools.udpgen, tools.tshark);
+      m.notes.push(...checks);
+      for (const c of checks) log(`${tag} ${c}`);
+      mark('check');
+    } else {
+      const check = await verifyPath(topo, tools.udpgen);
+      m.notes.push(check);
+      log(`${tag} ${check}`);
+    }
+    for (let r = 1; opts.udp && r <= opts.repeat; r++) {
       let s = await measureUdp(lab, topo, tools.udpgen, opts, cpus);
       for (let attempt = 2; s.otherCpu > DISTURBED && attempt <= MAX_ATTEMPTS; attempt++) {
         m.discarded++;
@@ -132,6 +175,7 @@ async function measurePath(
           disturbed(s.otherCpu),
       );
     }
+    if (opts.udp) mark('udp');
     if (opts.tcp) {
       for (let r = 1; r <= opts.repeat; r++) {
         let t = await measureTcp(lab, topo, opts, cpus);
@@ -151,11 +195,24 @@ async function measurePath(
         );
       }
     }
+    if (opts.tcp) mark('tcp');
   } catch (e) {
     m.status = 'failed';
     m.reason = (e as Error).message;
     log(`${tag} FAILED: ${m.reason}`);
   } finally {
+    if (topo?.router !== undefined && snaps.has('check')) {
+      try {
+        // After a failure, the phase it interrupted ends here (dmmd still runs).
+        if (topo.forwarder?.exitCode === null) {
+          if (opts.udp && !snaps.has('udp')) mark('udp');
+          else if (opts.tcp && !snaps.has('tcp')) mark('tcp');
+        }
+        routerReport(m, topo.router, snaps);
+      } catch (e) {
+        m.notes.push(`dmmd counters not read: ${(e as Error).message}`);
+      }
+    }
     const fwd = topo?.forwarder;
     if (fwd) {
       const code = await stopChild(fwd);
@@ -168,8 +225,41 @@ async function measurePath(
     }
     await lab.stopAll();
     lab.deleteNamespaces();
+    if (info.kind === 'router') rmSync(DMMD_DIR, { recursive: true, force: true });
   }
   return m;
+}
+
+type Phase = 'check' | 'udp' | 'tcp';
+
+/**
+ * The dmmd row's report from its readings after the setup check, after the UDP
+ * measurements and after TCP (dmmd still running). Warns when Neighbor Discovery ran
+ * during the measurements.
+ */
+function routerReport(
+  m: PathMeasurement,
+  ctl: NonNullable<Topology['router']>,
+  snaps: ReadonlyMap<Phase, RouterSnapshot>,
+): void {
+  const check = snaps.get('check')!;
+  const udp = snaps.get('udp');
+  const tcp = snaps.get('tcp');
+  const last = tcp ?? udp ?? check;
+  m.router = {
+    udp: udp === undefined ? null : phaseReport(check, udp),
+    tcp: tcp === undefined ? null : phaseReport(udp ?? check, tcp),
+    pool: last.counters.pool,
+    vectorSizes: parseShowRuntime(dmmctl(ctl, 'show runtime')),
+  };
+  const notes = formatRouterReport(m.router);
+  const nd = [m.router.udp, m.router.tcp].some(
+    (p) => p !== null && Object.keys(p.ndMessages).length > 0,
+  );
+  if (nd)
+    notes.push('WARNING: Neighbor Discovery messages crossed the links during the measurements');
+  m.notes.push(...notes);
+  for (const n of notes) log(`[${m.path}] ${n}`);
 }
 
 function markdownReport(rows: PathSummary[], ctx: RunContext, opts: E2eOptions): string {
@@ -177,9 +267,12 @@ function markdownReport(rows: PathSummary[], ctx: RunContext, opts: E2eOptions):
   out.push(
     `End-to-end forwarding, ${ctx.date}: ${ctx.cpu}, ${ctx.nproc} CPUs, Linux ${ctx.kernel}, Node ${ctx.node}.`,
   );
+  const udp = opts.udp
+    ? `UDP: ${ctx.frameLen}-byte frames (${ctx.udpPayload}-byte payload), ${opts.warmup} s warm-up + ${opts.duration} s window`
+    : 'UDP: not run';
+  const tcp = opts.tcp ? `TCP: iperf3 ${opts.duration} s` : 'TCP: not run';
   out.push(
-    `UDP: ${ctx.frameLen}-byte frames (${ctx.udpPayload}-byte payload), ${opts.warmup} s warm-up + ` +
-      `${opts.duration} s window; TCP: iperf3 ${opts.duration} s; median of ${opts.repeat}. ${ctx.pinning}. ` +
+    `${udp}; ${tcp}; median of ${opts.repeat}. ${ctx.pinning}. ` +
       `Busiest CPU before the run: ${pct(ctx.backgroundBusy)} busy.`,
   );
   out.push('');
@@ -268,6 +361,7 @@ async function main(): Promise<number> {
     udpgen: ensureBuilt('udpgen'),
     tapfwd: ensureBuilt('tapfwd'),
     ethtool: which('ethtool'),
+    tshark: which('tshark'),
   };
   const nproc = availableParallelism();
   const taskset = which('taskset') !== null;
@@ -279,6 +373,10 @@ async function main(): Promise<number> {
   log(`e2e: ${pinning}`);
   if (tools.ethtool === null)
     log('e2e: ethtool is not installed: the "kernel, offloads off" line is skipped');
+  if (tools.tshark === null && opts.only.includes('dmmd'))
+    log(
+      "e2e: tshark is not installed: dmmd's rewrite (MACs, hop limit) is not checked by a capture",
+    );
 
   const background = await backgroundBusy(nproc);
   if (background > 0.1) {

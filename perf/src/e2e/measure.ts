@@ -81,7 +81,7 @@ export function readRxCounter(topo: Topology): { count: number; t: bigint } {
   return { count: parseCounter(out), t: (t0 + t1) / 2n };
 }
 
-function generatorArgv(topo: Topology, udpgen: string, extra: string[]): string[] {
+export function generatorArgv(topo: Topology, udpgen: string, extra: string[]): string[] {
   return [
     udpgen,
     '--dev',

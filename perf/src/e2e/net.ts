@@ -15,7 +15,10 @@
  * harness then moves each netdev into its namespace (the file descriptors stay attached)
  * and configures it. Neighbour entries are static (no ND traffic in the measurement) and
  * addresses skip DAD, so the path works the moment it is up.
+ *
+ * The dmmd path (the whole router, layer 3) is built by router.ts; see dmmd.ts.
  */
+import type { RouterControl } from './dmmd.js';
 import type { Lab } from './lab.js';
 import type { PathId } from './paths.js';
 import { inNs, must, pinned, run, waitForLine, type Child } from './sys.js';
@@ -35,13 +38,15 @@ export interface Topology {
   b: Endpoint;
   /** Destination MAC of the generator's frames: the next hop seen from A. */
   nextHopMac: string;
-  /** The forwarder process of a TAP path (null for the kernel). */
+  /** The forwarder process of a TAP path or dmmd (null for the kernel). */
   forwarder: Child | null;
+  /** The dmmd path: how to reach the router's control socket, and its links. */
+  router?: RouterControl;
   namespaces: string[];
   notes: string[];
 }
 
-const MAC = {
+export const MAC = {
   a: '02:00:00:00:0a:01',
   r0: '02:00:00:00:0a:02',
   r1: '02:00:00:00:0b:02',
@@ -53,7 +58,7 @@ export const TAP_A = 'dmmp-ta';
 export const TAP_B = 'dmmp-tb';
 
 /** No DAD, no router solicitations: a quiet link that is usable at once. */
-function quietIpv6(ns: string): void {
+export function quietIpv6(ns: string): void {
   must(
     inNs(ns, [
       'sysctl',
@@ -66,13 +71,13 @@ function quietIpv6(ns: string): void {
   );
 }
 
-function upWithAddress(ep: Endpoint, prefixLen = 64): void {
+export function upWithAddress(ep: Endpoint, prefixLen = 64): void {
   must(['ip', '-n', ep.ns, 'link', 'set', 'dev', ep.dev, 'address', ep.mac]);
   must(['ip', '-n', ep.ns, 'link', 'set', 'dev', ep.dev, 'up']);
   must(['ip', '-n', ep.ns, '-6', 'addr', 'add', `${ep.ip}/${prefixLen}`, 'dev', ep.dev, 'nodad']);
 }
 
-function staticNeighbour(ns: string, dev: string, ip: string, mac: string): void {
+export function staticNeighbour(ns: string, dev: string, ip: string, mac: string): void {
   must([
     'ip',
     '-n',

@@ -378,9 +378,24 @@ export function formatTable(rows: readonly PathSummary[], tcp: boolean): string 
         r.label,
         r.ppsMedian === null ? '—' : `${ge}${formatInt(r.ppsMedian)}`,
         !tcp ? 'not run' : r.tcpMbpsMedian === null ? '—' : formatInt(r.tcpMbpsMedian),
-        formatRatio(r.vsC, tcp, r.generatorBound && !self(BASELINE), refBound(BASELINE) && !self(BASELINE)),
-        formatRatio(r.vsKernel, tcp, r.generatorBound && !self(KERNEL), refBound(KERNEL) && !self(KERNEL)),
-        formatRatio(r.vsOnePerReadiness, tcp, r.generatorBound && !self(one), refBound(one) && !self(one)),
+        formatRatio(
+          r.vsC,
+          tcp,
+          r.generatorBound && !self(BASELINE),
+          refBound(BASELINE) && !self(BASELINE),
+        ),
+        formatRatio(
+          r.vsKernel,
+          tcp,
+          r.generatorBound && !self(KERNEL),
+          refBound(KERNEL) && !self(KERNEL),
+        ),
+        formatRatio(
+          r.vsOnePerReadiness,
+          tcp,
+          r.generatorBound && !self(one),
+          refBound(one) && !self(one),
+        ),
       ];
     }
     lines.push(`| ${cells.join(' | ')} |`);

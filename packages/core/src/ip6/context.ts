@@ -39,11 +39,12 @@ export const Ip6Node = {
   Lookup: 'ip6-lookup',
   Rewrite: 'ip6-rewrite',
   Icmp6Error: 'icmp6-error',
+  TunInput: 'tun-input',
 } as const;
 
 /** Feature arcs of the IPv6 path, in packet order. */
 export const Ip6Arc = {
-  /** After IPv6 validation, before the local/forward decision. */
+  /** Every received IPv6 packet, before `ip6-input` validates it (DLIF tagging, counters). */
   Input: 'ip6-input',
   /** Packets for this router, before protocol dispatch. */
   Local: 'ip6-local',

@@ -6,7 +6,8 @@
 import { dropReasons, type NodeDef } from '../graph-node.js';
 import { PacketFlag } from '../packet-buffer.js';
 import type { Ip6Context } from './context.js';
-import { Ip6Node } from './context.js';
+import { Ip6Arc, Ip6Node } from './context.js';
+import { arcStart } from '../graph.js';
 
 export const ETHERNET_INPUT = dropReasons([
   ['truncated', 'frame shorter than an Ethernet header'],
@@ -26,7 +27,7 @@ export function ethernetInputNode(ctx: Ip6Context): NodeDef {
   const E = ETHERNET_INPUT.code;
   return {
     name: Ip6Node.EthernetInput,
-    next: [Ip6Node.Ip6Input],
+    next: [arcStart(Ip6Arc.Input)],
     errors: ETHERNET_INPUT.errors,
     process(v, rt) {
       const ifaces = ctx.interfaces;
