@@ -223,9 +223,9 @@ rules:
     const t = await dmmctl('--socket', sock, 'show', 'routes');
     assert.equal(t.status, 0);
     const rows = cells(t.stdout);
-    assert.deepEqual(rows[0], ['TABLE', 'PREFIX', 'TYPE', 'VIA', 'INTERFACE', 'ORIGIN']);
+    assert.deepEqual(rows[0], ['TABLE', 'PREFIX', 'TYPE', 'VIA', 'INTERFACE', 'ORIGIN', 'PACKETS']);
     assert.ok(
-      rows.some((r) => r.join('|') === 'main|2001:db8:bad::/48|blackhole|-|-|static'),
+      rows.some((r) => r.join('|') === 'main|2001:db8:bad::/48|blackhole|-|-|static|0'),
       t.stdout,
     );
     const rules = await dmmctl('--socket', sock, 'show', 'rules', '--json');
