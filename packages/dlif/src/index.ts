@@ -30,3 +30,5 @@ export * from './plugin.js';
 export { showDlifsCommand } from './commands.js';
 export { DlifNode, IfCounters } from './counters.js';
 export { DlifManagerImpl, type DlifTimers } from './manager.js';
+/** The plugin under the name dmmd's `plugins[].module` loader looks for. */
+export { dlifPlugin as plugin } from './plugin.js';

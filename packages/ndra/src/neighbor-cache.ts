@@ -28,6 +28,7 @@
 import { DestUnreachCode, Icmpv6Type, isIpv6LinkLocal } from '@dmm/wire';
 import {
   NeighborState,
+  PacketFlag,
   type GraphNode,
   type NeighborResolver,
   type NeighborStateValue,
@@ -486,17 +487,41 @@ export class NeighborCache implements NeighborResolver {
     return id;
   }
 
+  /**
+   * Queues `pb` on entry `id`. A full queue gives up its oldest forwarded packet — never a
+   * packet this router originated (a PBU, an NA, an ICMPv6 error) while a forwarded one
+   * could go instead: a burst of data waiting for the same next hop must not push out the
+   * signalling that makes the data flow.
+   */
   private enqueue(id: number, pb: PacketBuffer): void {
     const Q = this.params.queueLength;
     const base = id * Q;
-    let h = this.qHead[id]!;
+    const h = this.qHead[id]!;
     if (this.qCount[id] === Q) {
-      const oldest = this.queue[base + h]!;
-      this.queue[base + h] = null;
-      h = (h + 1) % Q;
-      this.qHead[id] = h;
+      // the oldest forwarded packet in ring order, or -1
+      let victim = -1;
+      for (let k = 0; k < Q; k++) {
+        const q = this.queue[base + ((h + k) % Q)]!;
+        if ((q.flags & PacketFlag.LocalOrigin) === 0) {
+          victim = k;
+          break;
+        }
+      }
+      if (victim < 0) {
+        if ((pb.flags & PacketFlag.LocalOrigin) === 0) {
+          this.counters.drop(pb, C['queue-overflow']);
+          return;
+        }
+        victim = 0;
+      }
+      const dropped = this.queue[base + ((h + victim) % Q)]!;
+      // close the gap: move the packets after the victim one slot towards the head
+      for (let k = victim; k < Q - 1; k++) {
+        this.queue[base + ((h + k) % Q)] = this.queue[base + ((h + k + 1) % Q)]!;
+      }
+      this.queue[base + ((h + Q - 1) % Q)] = null;
       this.qCount[id]!--;
-      this.counters.drop(oldest, C['queue-overflow']);
+      this.counters.drop(dropped, C['queue-overflow']);
     }
     this.queue[base + ((h + this.qCount[id]!) % Q)] = pb;
     this.qCount[id]!++;

@@ -401,3 +401,29 @@ test('scale: 1500 resolutions failing in the same tick are handled in batches; n
   assert.equal(b.router.neighbors.size, 1, 'only the static FAR entry is left');
   assert.equal(b.router.pool.inUse, 0);
 });
+
+test('resolution queue: a router-originated packet is never pushed out by forwarded ones', async (t) => {
+  const b = await bench(t, { twoLinks: true });
+  b.inject1(fromFar(H_GLOBAL, 1), fromFar(H_GLOBAL, 2));
+  b.take();
+  // a packet of our own (here an Echo Request from the router) joins the queue of 3 …
+  const own = b.router.pool.alloc()!;
+  own.end = own.start + 48;
+  own.bytes.set(
+    [0x60, 0, 0, 0, 0, 8, 58, 64, ...R_GLOBAL, ...H_GLOBAL, 128, 0, 0, 0, 0, 7, 0, 1],
+    own.start,
+  );
+  b.router.sendIp6(own);
+  // … then more forwarded packets arrive: the oldest forwarded ones go, ours stays
+  b.inject1(fromFar(H_GLOBAL, 3), fromFar(H_GLOBAL, 4), fromFar(H_GLOBAL, 5));
+  assert.equal(b.counter('nd-cache.queue-overflow'), 3);
+  b.inject(na(H_GLOBAL, { s: true, o: true, tlla: H_MAC }));
+  const out = b.take();
+  assert.equal(out.length, 3);
+  assert.equal(out[0]![54], 128, 'our own packet first, as it was queued before the rest');
+  assert.deepEqual(
+    out.slice(1).map((f) => (f[54]! << 8) | f[55]!),
+    [4, 5],
+    'then the newest forwarded ones',
+  );
+});
