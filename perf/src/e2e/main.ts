@@ -5,9 +5,9 @@
  * veths (with default offloads and with offloads off), the C TAP forwarder perf/c/tapfwd.c
  * (batched and one frame per wakeup) and the Node TAP forwarder of examples/tap-forwarder
  * (batched and --rx-budget 1), and dmmd, the whole router, on two TAP links:
- * 64-byte-payload UDP frames per second arriving in ns B, and iperf3 TCP Mbit/s. Each measurement is repeated, the median reported. Prints a markdown
- * table on stdout and appends one JSON line per path to perf/results/e2e-<date>.jsonl.
- * See perf/README.md.
+ * 64-byte-payload UDP frames per second arriving in ns B, and iperf3 TCP Mbit/s. Each
+ * measurement is repeated, the median reported. Prints a markdown table on stdout and
+ * appends one JSON line per path to perf/results/e2e-<date>.jsonl. See perf/README.md.
  */
 import { appendFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, release } from 'node:os';
@@ -142,9 +142,10 @@ async function measurePath(
     }
     m.notes.push(...topo.notes);
     if (topo.router !== undefined) {
-      const checks = await verifyRouted(lab, topo, tools.udpgen, tools.tshark);
-      m.notes.push(...checks);
-      for (const c of checks) log(`${tag} ${c}`);
+      await verifyRouted(lab, topo, tools.udpgen, tools.tshark, (c) => {
+        m.notes.push(c);
+        log(`${tag} ${c}`);
+      });
       mark('check');
     } else {
       const check = await verifyPath(topo, tools.udpgen);
@@ -411,7 +412,7 @@ async function main(): Promise<number> {
     const file = opts.out ?? join(PERF_DIR, 'results', `e2e-${ctx.date.slice(0, 10)}.jsonl`);
     mkdirSync(dirname(file), { recursive: true });
     for (const r of rows)
-      appendFileSync(file, `${JSON.stringify({ ...r, ...ctx, tcp: opts.tcp })}\n`);
+      appendFileSync(file, `${JSON.stringify({ ...r, ...ctx, udp: opts.udp, tcp: opts.tcp })}\n`);
     log(`e2e: appended ${rows.length} lines to ${file}`);
   }
   lab.cleanupSync();

@@ -71,7 +71,7 @@ export function quietIpv6(ns: string): void {
   );
 }
 
-export function upWithAddress(ep: Endpoint, prefixLen = 64): void {
+function upWithAddress(ep: Endpoint, prefixLen = 64): void {
   must(['ip', '-n', ep.ns, 'link', 'set', 'dev', ep.dev, 'address', ep.mac]);
   must(['ip', '-n', ep.ns, 'link', 'set', 'dev', ep.dev, 'up']);
   must(['ip', '-n', ep.ns, '-6', 'addr', 'add', `${ep.ip}/${prefixLen}`, 'dev', ep.dev, 'nodad']);
