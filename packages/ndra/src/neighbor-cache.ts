@@ -74,6 +74,10 @@ export const ND_CACHE_COUNTERS = [
   ['unexpected-state', 'resolver asked about an entry that has a link-layer address'],
   ['ns-sent', 'Neighbor Solicitations sent (not a drop)'],
   ['resolved', 'INCOMPLETE entries resolved (not a drop)'],
+  [
+    'primed',
+    'resolutions started with no packet waiting, for a peer about to be signalled (not a drop)',
+  ],
   ['unexpected', 'packet sent to a counter node'],
 ] as const;
 type CacheCounter = (typeof ND_CACHE_COUNTERS)[number][0];
@@ -181,6 +185,25 @@ export class NeighborCache implements NeighborResolver {
       this.counters.drop(pb, C['unexpected-state']);
     } finally {
       this.out.leave();
+    }
+  }
+
+  prime(ifIndex: number, addr: Uint8Array, addrOff: number): boolean {
+    if (this.table.lookup(ifIndex, addr, addrOff) >= 0) return true;
+    if (this.router.interfaces[ifIndex] === undefined) return false;
+    // control plane, or inside a dispatch: a batch sends at its end, or lets the dispatch
+    this.out.beginBatch();
+    try {
+      // RFC 4861 §7.2.2 without a queued packet: INCOMPLETE, multicast NS, retransmissions
+      const id = this.createOwned(ifIndex, addr, addrOff, NeighborState.Incomplete);
+      this.probes[id] = 1;
+      this.solicit(id, false, null);
+      this.wheel.arm(id, this.params.retransTimer);
+      this.changed(id);
+      this.counters.count(C['primed']);
+      return true;
+    } finally {
+      this.out.endBatch();
     }
   }
 

@@ -427,3 +427,29 @@ test('resolution queue: a router-originated packet is never pushed out by forwar
     'then the newest forwarded ones',
   );
 });
+
+test('priming: resolution with no packet waiting — the same NS, one entry, nothing to send on failure', async (t) => {
+  const b = await bench(t, { twoLinks: true });
+  const resolver = b.router.neighbors.resolver!;
+  assert.equal(resolver.prime!(0, H_GLOBAL, 0), true);
+  assertBytes(b.take()[0]!, NS_MC, undefined, 'NS for a primed entry');
+  assert.equal(stateOf(b, H_GLOBAL), S.Incomplete);
+  assert.equal(resolver.prime!(0, H_GLOBAL, 0), true, 'an existing entry is left as it is');
+  assert.equal(b.take().length, 0, 'no second NS');
+  assert.equal(b.counter('nd-cache.primed'), 1);
+  b.inject(na(H_GLOBAL, { s: true, o: true, tlla: H_MAC }));
+  assert.equal(b.take().length, 0, 'nothing was queued');
+  assert.equal(stateOf(b, H_GLOBAL), S.Reachable);
+  assert.equal(macOf(b, H_GLOBAL), Buffer.from(H_MAC).toString('hex'));
+
+  // an unanswered priming ends like any resolution, but with no packet to report about
+  const other = parseIpv6('2001:db8:1::98');
+  assert.equal(resolver.prime!(0, other, 0), true);
+  b.tick(3000);
+  assert.equal(outOfType(b.take(), Icmpv6Type.NeighborSolicitation).length, 3);
+  assert.equal(stateOf(b, other), 0, 'removed after MAX_MULTICAST_SOLICIT');
+  assert.equal(b.dev1!.take().length, 0, 'no ICMPv6 error: nothing waited');
+  assert.equal(b.counter('nd-cache.resolution-failed'), 0);
+  assert.equal(resolver.prime!(9, other, 0), false, 'no such interface');
+  assert.equal(b.router.pool.inUse, 0, 'no buffer leaked');
+});

@@ -3,7 +3,8 @@
  * §4.1–4.2; docs/dgw.md "Roles"): who it is (id, name, backbone address, operator), where
  * nodes attach (access interfaces), the pool its per-node /64 prefixes come from (draft §3:
  * one prefix per node, never shared), its local networks (the LIPA case of §4.1), the other
- * D-GWs it may signal, the shared mobility context store, the node policy store (NAI ↔ MAC),
+ * D-GWs it may signal (of its operator and of others), the central LMAs that relay to other
+ * operators' anchors (draft §5), the shared mobility context store, the node policy store (NAI ↔ MAC),
  * how anchor DLIFs advertise an old prefix (§4.1 deprecation or §4.2 step 8 low preference),
  * when unused prefixes are released, binding lifetimes, the RFC 6275 retransmission knobs and
  * the RFC 5213 §9 variables with their RFC names.
@@ -20,6 +21,9 @@
  *       localNetworks: [2001:db8:99::/48]     # reachable only through this D-GW
  *       peers:
  *         - { id: 2, address: fd00:100::2, operator: op-a }
+ *         - { id: 9, address: fd00:900::9, operator: op-b }   # another operator's D-GW
+ *       centralLmas:                          # draft §5: op-b's anchors through this LMA
+ *         - { address: fd00:ff::1, operators: [op-b] }
  *       mobilityContext: { backend: sqlite, path: /var/lib/dmm/context.db }
  *       mobileNodes:
  *         default: deny
@@ -47,6 +51,11 @@ import { AccessTechnologyType } from '@dmm/wire';
 /** Largest pool: 2^24 /64s (a 2 MB bitmap). */
 export const MAX_POOL_BITS = 24;
 
+/** The name of `centralLmas[i]` when none is given. */
+export function defaultLmaName(i: number): string {
+  return `lma${i + 1}`;
+}
+
 /** The id a D-GW is known by in the context store and DLIF identities, by default. */
 export function defaultDgwName(id: number): string {
   return `dgw${id}`;
@@ -63,8 +72,23 @@ const peerSchema = z.strictObject({
   name: zDgwName.optional(),
   /** Its backbone address: PBU destination, tunnel end point. */
   address: zIpv6Address,
-  /** Its operator: PBUs from another operator are refused (154; draft §5 is not done). */
+  /**
+   * Its operator. A peer of another operator is never signalled directly, nor accepted as a
+   * PBU sender (154): its prefixes go through the central LMA of `centralLmas` (draft §5).
+   */
   operator: z.string().min(1).max(64),
+});
+
+const centralLmaSchema = z.strictObject({
+  /** Its name in `show bindings` and in logs (default `lma<n>`, n its place in the list). */
+  name: zDgwName.optional(),
+  /** Its address: the PBUs' destination and tunnel end for the prefixes it relays. */
+  address: zIpv6Address,
+  /**
+   * The operators whose anchors it relays to; omitted: every operator other than ours that
+   * no other entry lists (one such default entry at most).
+   */
+  operators: z.array(z.string().min(1).max(64)).min(1).optional(),
 });
 
 const profileSchema = z.strictObject({
@@ -84,7 +108,10 @@ export const dgwConfigSchema = z
     name: zDgwName.optional(),
     /** Its backbone address: PBU source, tunnel end point, anchor address in the store. */
     address: zIpv6Address,
-    /** Its operator (draft §4: one operator; §5, several, is not done). */
+    /**
+     * Its operator (draft §4). Anchors of the same operator are signalled directly; those
+     * of another go through a central LMA (draft §5, `centralLmas`).
+     */
     operator: z.string().min(1).max(64),
     /** Ethernet (TAP) interfaces mobile nodes attach to. */
     accessInterfaces: z.array(zIfName).min(1),
@@ -98,8 +125,19 @@ export const dgwConfigSchema = z
     poolRoute: z.enum(['blackhole', 'unreachable', 'none']).default('blackhole'),
     /** Networks reachable only through this D-GW (draft §4.1 LIPA; Local Prefix options). */
     localNetworks: z.array(zIpv6Prefix).default([]),
-    /** The other D-GWs: the only senders of PBUs accepted (154 otherwise). */
+    /**
+     * The other D-GWs, of our operator and of others: the only senders of PBUs accepted
+     * (154 otherwise; another operator's too), and the anchors we may signal.
+     */
     peers: z.array(peerSchema).default([]),
+    /**
+     * The central inter-operator LMAs (draft §5): per foreign operator, or one default. The
+     * serving side signals them for prefixes anchored in another operator (with a Previous
+     * MAAR option naming the anchor); the anchoring side accepts their PBUs as if from a
+     * serving D-GW. T(LMA) = `tableBase + peers.length + i`; the input tables of anchor DLIFs,
+     * Tin(peer i), follow: `tableBase + peers.length + centralLmas.length + i`.
+     */
+    centralLmas: z.array(centralLmaSchema).default([]),
     /** The shared mobility context store (`@dmm/mobility-context`). */
     mobilityContext: contextStoreConfigSchema,
     /** The node policy store. */
@@ -192,10 +230,47 @@ export const dgwConfigSchema = z
         (m as Map<unknown, number>).set(k, i);
       }
     });
-    if (c.tableBase + c.peers.length > 253) {
+    const lmaNames = new Map<string, number>();
+    const lmaOps = new Map<string, number>();
+    let defaultLma = -1;
+    c.centralLmas.forEach((l, i) => {
+      const name = l.name ?? defaultLmaName(i);
+      if (name === me || names.has(name))
+        issue(['centralLmas', i, 'name'], `"${name}" is already the name of a D-GW`);
+      const seen = lmaNames.get(name);
+      if (seen !== undefined)
+        issue(['centralLmas', i, 'name'], `the same name as centralLmas[${seen}]`);
+      lmaNames.set(name, i);
+      const a = Buffer.from(l.address).toString('hex');
+      if (a === Buffer.from(c.address).toString('hex'))
+        issue(['centralLmas', i, 'address'], 'this is our own address');
+      if (addrs.has(a)) issue(['centralLmas', i, 'address'], 'this is the address of a D-GW');
+      if (l.operators === undefined) {
+        if (defaultLma >= 0)
+          issue(
+            ['centralLmas', i],
+            `a second default LMA (centralLmas[${defaultLma}] lists no operators either)`,
+          );
+        defaultLma = i;
+      }
+      (l.operators ?? []).forEach((op, j) => {
+        if (op === c.operator)
+          issue(['centralLmas', i, 'operators', j], 'our own operator is signalled directly');
+        const o = lmaOps.get(op);
+        if (o !== undefined)
+          issue(
+            ['centralLmas', i, 'operators', j],
+            `${op} is already relayed by centralLmas[${o}]`,
+          );
+        lmaOps.set(op, i);
+      });
+    });
+    // T(peer), T(central LMA), then Tin(peer): the input tables of anchor DLIFs
+    const tables = 2 * c.peers.length + c.centralLmas.length;
+    if (c.tableBase + tables > 253) {
       issue(
         ['tableBase'],
-        `tables ${c.tableBase}..${c.tableBase + c.peers.length - 1} (one per peer) reach 253–255, the reserved ones`,
+        `tables ${c.tableBase}..${c.tableBase + tables - 1} (two per peer, one per central LMA) reach 253–255, the reserved ones`,
       );
     }
     const pids = new Map<string, number>();
@@ -241,4 +316,5 @@ export const dgwConfigSchema = z
 export type DgwConfig = z.infer<typeof dgwConfigSchema>;
 export type DgwConfigInput = z.input<typeof dgwConfigSchema>;
 export type DgwPeerConfig = z.infer<typeof peerSchema>;
+export type DgwCentralLmaConfig = z.infer<typeof centralLmaSchema>;
 export type DgwProfile = z.infer<typeof profileSchema>;

@@ -8,8 +8,9 @@
  *                  route out of it, RAs with normal lifetimes (§4.2 steps 2, 4, 6)
  *   MAG            another anchor's prefix, the node attached here: anchor DLIF with that
  *                  anchor's MAC and link-local, table T(A) ::/0 → tunnel to A, rule
- *                  `from p lookup T(A)`, inputTable of the DLIF = T(A), route p out of the
- *                  DLIF, PBU with the D flag, refresh (§4.2 steps 7, 8)
+ *                  `from p lookup T(A)`, inputTable of the DLIF = Tin(A) (A's local
+ *                  networks → tunnel to A), route p out of the DLIF, PBU with the D flag,
+ *                  refresh (§4.2 steps 7, 8)
  *   LMA            the prefix it delegated, the node attached elsewhere: a Binding Cache
  *                  Entry (Proxy-CoA = the serving D-GW) and route p → tunnel (§3)
  * ```
@@ -97,7 +98,7 @@ import {
   type PbaRepr,
   type PbuRepr,
 } from '@dmm/wire';
-import { defaultDgwName, type DgwConfig } from './config.js';
+import { defaultDgwName, defaultLmaName, type DgwConfig } from './config.js';
 import { AccessWatch, HandoverWatch, NodeStatus } from './datapath.js';
 import { buildDgwPba, buildDgwPbu } from './messages.js';
 import { PrefixPool } from './pool.js';
@@ -113,6 +114,11 @@ const MISMATCH_RETRIES = 2;
 const ATTACH_BATCH = 16;
 /** How often, and how long at most, a tunnel route waits for its peer's ND resolution (ms). */
 const ND_POLL_MS = 2;
+/**
+ * How often the backbone neighbour of every peer we may signal is checked, and resolved
+ * again if its entry went away (ms). Resolving ahead keeps ND off a handover's critical path.
+ */
+const PEER_PRIME_MS = 5000;
 const ND_WAIT_MS = 2000;
 
 /** Why an attachment began. */
@@ -124,14 +130,20 @@ export type LinkEnd = 'idle' | 'lifetime' | 'refused' | 'superseded' | 'timeout'
 /** Why this D-GW released a prefix it anchors. */
 export type OwnRelease = 'dereg' | 'lifetime' | 'unserved';
 
-/** A D-GW we may signal. */
+/** A D-GW we may signal, or a central LMA (draft §5) that relays to another operator's. */
 export interface Peer {
+  /** The D-GW id (0 for a central LMA). */
   readonly id: number;
   readonly name: string;
   readonly address: Uint8Array;
+  /** The D-GW's operator ('' for a central LMA). */
   readonly operator: string;
-  /** T(A) at this D-GW. */
+  /** T(A) at this D-GW: the table of the tunnel to `address`. */
   readonly table: number;
+  /** Tin(A): the input table of A's DLIFs, A's local networks only (-1 for a central LMA). */
+  readonly inTable: number;
+  /** A central inter-operator LMA (`centralLmas`), not a D-GW. */
+  readonly relay: boolean;
 }
 
 /** A prefix this D-GW delegated (anchor side). */
@@ -169,10 +181,18 @@ export interface HandoverTiming {
 interface AnchorLink {
   slot: number;
   node: NodeRec;
+  /** The anchoring D-GW: the DLIF's identity, the prefixes' anchor. */
   peer: Peer;
+  /**
+   * Where the PBUs and the tunnel go: `peer` itself, or the central LMA relaying to it when
+   * it belongs to another operator (draft §5: the LMA is the anchor as far as we can tell).
+   */
+  via: Peer;
   dlif: Dlif;
   prefixes: Ipv6Prefix[];
   localNetworks: Ipv6Prefix[];
+  /** The link holds a reference on Tin(peer) (its DLIF's input table). */
+  inTable: boolean;
   bul: BindingUpdateListEntry;
   key: string;
   state: 'pending' | 'active';
@@ -192,6 +212,8 @@ interface ServingState {
   links: Map<string, AnchorLink>;
   cause: AttachCause;
   trigger: number;
+  /** The attach is still setting up our own prefix: the attach command is not answered yet. */
+  delegating: boolean;
 }
 
 /** A node this D-GW knows (a profile, or one seen under `mobileNodes.default: allow`). */
@@ -225,8 +247,10 @@ export interface DgwBindingRow {
   anchor: string;
   /** `access-router` (ours, node here), `mag` (another anchor's, node here), `lma` (ours, node elsewhere). */
   role: 'access-router' | 'mag' | 'lma';
-  /** Serving D-GW for `lma` rows (name when a peer). */
+  /** Serving D-GW for `lma` rows (name when a peer or a central LMA). */
   servingDgw: string | null;
+  /** `mag` rows of another operator's anchor: the central LMA the binding goes through. */
+  via: string | null;
   dlif: string | null;
   tunnel: number | null;
   /** Seconds left of the binding; null when none applies (served here). */
@@ -266,6 +290,8 @@ export interface DgwCounters {
   servingDropped: Record<DropCause, number>;
   /** Anchor groups of the context not signalled, by reason. */
   linkSkipped: Record<string, number>;
+  /** Anchor links opened through a central LMA (another operator's anchor, draft §5). */
+  relayedLinks: number;
   /** A PBA named another DLIF identity than the context store. */
   dlifCorrected: number;
   /** PBUs sent again after status 156 (TIMESTAMP_MISMATCH). */
@@ -357,6 +383,10 @@ export class DistributedGateway {
   private readonly anchorMode: 'deprecate' | 'low-preference';
   private readonly peers = new Map<string, Peer>();
   private readonly peersByAddr = new Map<string, Peer>();
+  /** Central LMAs by address, by the operator they relay to, and the default one. */
+  private readonly lmaByAddr = new Map<string, Peer>();
+  private readonly lmaByOperator = new Map<string, Peer>();
+  private defaultLma: Peer | null = null;
   private readonly own = new Map<string, OwnPrefix>();
   private readonly ownByNai = new Map<string, OwnPrefix>();
   private readonly nodes: (NodeRec | null)[] = [];
@@ -365,6 +395,11 @@ export class DistributedGateway {
   private readonly links: (AnchorLink | null)[] = [];
   private readonly freeLinks: number[] = [];
   private readonly tables = new Map<string, { table: number; tunnelId: number; users: number }>();
+  /** Tin(A) by anchor name: its local networks routed into the tunnel of T(A)'s peer. */
+  private readonly inTables = new Map<
+    string,
+    { table: number; tunnelId: number; users: number; nets: Map<string, Ipv6Prefix> }
+  >();
   private readonly accessIfs: Interface[];
   private readonly maxUnits: number;
   private poolRouteInstalled = false;
@@ -373,6 +408,7 @@ export class DistributedGateway {
   private gateScheduled = false;
   private attachesThisTurn = 0;
   private sweepTimer: TimerHandle | null = null;
+  private primeTimer: TimerHandle | null = null;
   private running = false;
 
   constructor(o: DgwOptions) {
@@ -415,9 +451,25 @@ export class DistributedGateway {
         address: Uint8Array.from(p.address),
         operator: p.operator,
         table: c.tableBase + i,
+        inTable: c.tableBase + c.peers.length + c.centralLmas.length + i,
+        relay: false,
       };
       this.peers.set(peer.name, peer);
       this.peersByAddr.set(hex16(peer.address), peer);
+    });
+    c.centralLmas.forEach((l, i) => {
+      const lma: Peer = {
+        id: 0,
+        name: l.name ?? defaultLmaName(i),
+        address: Uint8Array.from(l.address),
+        operator: '',
+        table: c.tableBase + c.peers.length + i,
+        inTable: -1,
+        relay: true,
+      };
+      this.lmaByAddr.set(hex16(lma.address), lma);
+      if (l.operators === undefined) this.defaultLma = lma;
+      for (const op of l.operators ?? []) this.lmaByOperator.set(op, lma);
     });
     this.maxUnits = lifetimeFromSeconds(c.bindingLifetime);
     this.pool = new PrefixPool(c.prefixPool);
@@ -436,6 +488,7 @@ export class DistributedGateway {
       ownReleases: { dereg: 0, lifetime: 0, unserved: 0 },
       servingDropped: { moved: 0, detach: 0, interface: 0, stop: 0 },
       linkSkipped: {},
+      relayedLinks: 0,
       dlifCorrected: 0,
       mismatchRetries: 0,
       heldForNd: 0,
@@ -501,6 +554,9 @@ export class DistributedGateway {
     }
     for (const i of this.accessIfs) this.dlifs.watch(i);
     this.running = true;
+    this.primePeers();
+    this.primeTimer = this.timers.setInterval(() => this.primePeers(), PEER_PRIME_MS);
+    this.primeTimer.unref?.();
     const idle = this.config.idleTimeout * 1000;
     if (idle > 0) {
       const every = Math.min(10_000, Math.max(50, idle / 4));
@@ -523,11 +579,17 @@ export class DistributedGateway {
     this.running = false;
     if (this.sweepTimer !== null) this.timers.clear(this.sweepTimer);
     this.sweepTimer = null;
+    if (this.primeTimer !== null) this.timers.clear(this.primeTimer);
+    this.primeTimer = null;
     for (const n of this.nodes) if (n?.serving) this.dropServing(n, 'stop');
     this.transactions.cancelAll();
     this.bul.clear('admin');
     this.cache.clear('admin');
     for (const t of [...this.tables.keys()]) this.dropTable(t);
+    for (const [name, t] of [...this.inTables]) {
+      this.inTables.delete(name);
+      for (const p of t.nets.values()) this.router.removeRoute(p.prefix, p.prefixLen, t.table);
+    }
     if (this.poolRouteInstalled) {
       removeOwnRoute(this.router, this.config.prefixPool.prefix, this.config.prefixPool.prefixLen);
       this.poolRouteInstalled = false;
@@ -806,6 +868,7 @@ export class DistributedGateway {
       links: new Map(),
       cause,
       trigger,
+      delegating: true,
     };
     n.serving = s;
     n.attaching = false;
@@ -819,6 +882,16 @@ export class DistributedGateway {
     const others = groupByAnchor(ctxPrefixes.filter((r) => r.anchor.dgwId !== this.name));
     if (others.length > 0) this.counters.handovers++;
     for (const g of others) this.openLink(n, s, g);
+    if (others.length > 0) {
+      // the PBUs are out: let the PBAs, ND and the node's queued packets in before the
+      // delegation of a new prefix (DLIF, RA, store write), which the old sessions do not need
+      await new Promise<void>((r) => setImmediate(r));
+      if (gen !== n.gen || !this.running || n.serving !== s) {
+        s.delegating = false;
+        this.settle(n);
+        return;
+      }
+    }
     // our own prefix: the one we delegated before (the node comes back), or a new /64
     const mine = ctxPrefixes.find((r) => r.anchor.dgwId === this.name);
     if (mine !== undefined) {
@@ -826,6 +899,7 @@ export class DistributedGateway {
     } else {
       await this.delegateNew(n, s, gen);
     }
+    s.delegating = false;
     this.settle(n);
   }
 
@@ -947,12 +1021,22 @@ export class DistributedGateway {
       this.skipped('unknown-anchor', n, g);
       return;
     }
+    let via = peer;
     if (peer.operator !== this.config.operator || g.anchor.operator !== this.config.operator) {
-      // draft §5 (another operator, through a central LMA) is not done
-      this.skipped('other-operator', n, g);
-      return;
+      // draft §5: no tunnel between operators; the central LMA stands for the anchor
+      if (g.anchor.operator !== peer.operator) {
+        this.skipped('operator-mismatch', n, g);
+        return;
+      }
+      const lma = this.lmaByOperator.get(peer.operator) ?? this.defaultLma;
+      if (lma === null) {
+        this.skipped('other-operator', n, g);
+        return;
+      }
+      via = lma;
     }
-    const t = this.useTable(peer);
+    const t = this.useTable(via);
+    const inTable = this.acquireInTable(peer, t.tunnelId, g.localNetworks, false);
     const prefixes = g.prefixes.map((r) => ({
       prefix: maskPrefix(r.prefix, r.prefixLen),
       prefixLen: r.prefixLen,
@@ -968,11 +1052,12 @@ export class DistributedGateway {
         linkLocal: g.dlifLinkLocal,
         prefixes: this.anchorPrefixSpecs(prefixes, this.config.bindingLifetime),
         routes: routeSpecs(g.localNetworks),
-        inputTable: t.table,
+        ...(inTable >= 0 ? { inputTable: inTable } : {}),
         ...(this.anchorMode === 'deprecate' ? { preference: 'low' as const } : {}),
       });
     } catch (e) {
-      this.releaseTable(peer);
+      if (inTable >= 0) this.releaseInTable(peer);
+      this.releaseTable(via);
       this.skipped('dlif-refused', n, g);
       this.log.warn({ err: e, mn: n.nai, anchor: peer.name }, 'anchor DLIF refused');
       return;
@@ -987,7 +1072,7 @@ export class DistributedGateway {
         mnId: n.mnId,
         mnLinkLayerId: n.mac,
         prefixes,
-        lmaAddress: peer.address,
+        lmaAddress: via.address,
         accessIfIndex: s.ifIndex,
         requestedLifetimeMs: this.maxUnits * 4000,
         tunnelId: t.tunnelId,
@@ -1008,9 +1093,11 @@ export class DistributedGateway {
       slot,
       node: n,
       peer,
+      via,
       dlif,
       prefixes,
       localNetworks: [...g.localNetworks],
+      inTable: inTable >= 0,
       bul,
       key: `${n.nai}\u0000${peer.name}`,
       state: 'pending',
@@ -1033,6 +1120,7 @@ export class DistributedGateway {
     };
     this.links[slot] = link;
     s.links.set(peer.name, link);
+    if (via.relay) this.counters.relayedLinks++;
     link.lastHits = this.linkHits(link);
     for (const p of prefixes) this.handover.watch(p.prefix, p.prefixLen, slot);
     this.sendLinkPbu(link, 'register');
@@ -1075,7 +1163,7 @@ export class DistributedGateway {
     this.transactions.start({
       key: link.key,
       src: this.address,
-      dst: link.peer.address,
+      dst: link.via.address,
       firstRegistration: kind === 'register',
       build: (sequence, nowMs) => {
         attempt++;
@@ -1097,6 +1185,7 @@ export class DistributedGateway {
           accessTechnology: this.config.accessTechnology,
           nowMs,
           prefixes: link.prefixes,
+          ...(link.via.relay ? { previousMaar: link.peer.address } : {}),
         });
       },
       done: (r) => this.onLinkPbuDone(link, kind, r),
@@ -1204,9 +1293,11 @@ export class DistributedGateway {
       }
     } else {
       link.localNetworks = localNetworks;
+      const inTable = this.linkInTable(link, localNetworks);
       this.dlifs.update(link.dlif, {
         prefixes: this.anchorPrefixSpecs(link.prefixes, granted),
         routes: routeSpecs(localNetworks),
+        ...(inTable >= 0 && inTable !== link.dlif.iface.inputTable ? { inputTable: inTable } : {}),
       });
     }
     const grantedMs = granted * 1000;
@@ -1248,7 +1339,7 @@ export class DistributedGateway {
     this.counters.dlifCorrected++;
     const n = link.node;
     const s = n.serving!;
-    const t = this.tables.get(link.peer.name)!;
+    const inTable = this.linkInTable(link, localNetworks);
     this.dlifs.remove(link.dlif, { reason: 'moved' });
     let d: Dlif;
     try {
@@ -1261,7 +1352,7 @@ export class DistributedGateway {
         linkLocal,
         prefixes: this.anchorPrefixSpecs(link.prefixes, granted),
         routes: routeSpecs(localNetworks),
-        inputTable: t.table,
+        ...(inTable >= 0 ? { inputTable: inTable } : {}),
         ...(this.anchorMode === 'deprecate' ? { preference: 'low' as const } : {}),
       });
     } catch (e) {
@@ -1355,7 +1446,7 @@ export class DistributedGateway {
     this.transactions.start({
       key: link.key,
       src: this.address,
-      dst: link.peer.address,
+      dst: link.via.address,
       firstRegistration: false,
       build: (sequence, nowMs) => {
         attempt++;
@@ -1372,6 +1463,7 @@ export class DistributedGateway {
           accessTechnology: this.config.accessTechnology,
           nowMs,
           prefixes: link.prefixes,
+          ...(link.via.relay ? { previousMaar: link.peer.address } : {}),
         });
       },
       done: (r) => {
@@ -1391,7 +1483,9 @@ export class DistributedGateway {
       this.router.routes.removeRule(p.prefix, p.prefixLen);
     }
     if (!link.dlif.removed) this.dlifs.remove(link.dlif, { reason: ra });
-    this.releaseTable(link.peer);
+    if (link.inTable) this.releaseInTable(link.peer);
+    link.inTable = false;
+    this.releaseTable(link.via);
     this.links[link.slot] = null;
     this.freeLinks.push(link.slot);
   }
@@ -1477,6 +1571,63 @@ export class DistributedGateway {
     return t;
   }
 
+  /**
+   * Tin(A), the input table of A's DLIFs: A's local networks into the tunnel of T(A)'s peer
+   * (A itself, or the central LMA relaying to A). What the node sends to A's DLIF for those
+   * networks goes to A whatever its source (the LIPA case, draft §4.1); anything else misses
+   * Tin(A) and falls through to the source rules **(ours)**: a packet from A's prefix goes to
+   * A by its rule, and one from a prefix anchored here leaves here directly — as when a node
+   * is back at its anchor and its kernel still sends an established flow to the router it
+   * used last (an RA changing a router's preference leaves the flow's cached route alone).
+   * A central LMA, which holds no binding for that prefix, never sees it. Returns the table,
+   * or -1 when A has no local networks and `held` is false. Networks only join a Tin(A)
+   * while it lives: they are A's, the same for every node.
+   */
+  private acquireInTable(
+    peer: Peer,
+    tunnelId: number,
+    nets: readonly Ipv6Prefix[],
+    held: boolean,
+  ): number {
+    let t = this.inTables.get(peer.name);
+    if (!held && nets.length === 0) return -1;
+    if (t === undefined) {
+      if (held) return -1;
+      t = { table: peer.inTable, tunnelId, users: 0, nets: new Map() };
+      this.inTables.set(peer.name, t);
+    }
+    if (!held) t.users++;
+    for (const p of nets) {
+      const k = formatIpv6Prefix(p.prefix, p.prefixLen);
+      if (t.nets.has(k)) continue;
+      t.nets.set(k, p);
+      this.router.addRoute({
+        table: t.table,
+        prefix: p.prefix,
+        prefixLen: p.prefixLen,
+        kind: RouteKind.Tunnel,
+        tunnel: t.tunnelId,
+        origin: ORIGIN,
+      });
+    }
+    return t.table;
+  }
+
+  /** Tin(link.peer) with `nets` in it, the link holding a reference when it has one. */
+  private linkInTable(link: AnchorLink, nets: readonly Ipv6Prefix[]): number {
+    const tunnelId = this.tables.get(link.via.name)!.tunnelId;
+    const t = this.acquireInTable(link.peer, tunnelId, nets, link.inTable);
+    if (t >= 0) link.inTable = true;
+    return t;
+  }
+
+  private releaseInTable(peer: Peer): void {
+    const t = this.inTables.get(peer.name);
+    if (t === undefined || --t.users > 0) return;
+    this.inTables.delete(peer.name);
+    for (const p of t.nets.values()) this.router.removeRoute(p.prefix, p.prefixLen, t.table);
+  }
+
   private releaseTable(peer: Peer): void {
     const t = this.tables.get(peer.name);
     if (t !== undefined && --t.users <= 0) this.dropTable(peer.name);
@@ -1497,9 +1648,12 @@ export class DistributedGateway {
     const a = this.counters.anchor;
     a.pbuReceived++;
     const pbu = m.pbu;
-    const peer = this.peersByAddr.get(hex16(m.src));
+    // a D-GW of ours, or a central LMA standing for another operator's (draft §5)
+    const peer = this.peersByAddr.get(hex16(m.src)) ?? this.lmaByAddr.get(hex16(m.src));
     if (peer === undefined) return this.refuse(m, 'unknown-dgw');
-    if (peer.operator !== this.config.operator) return this.refuse(m, 'other-operator');
+    if (!peer.relay && peer.operator !== this.config.operator) {
+      return this.refuse(m, 'other-operator');
+    }
     if ((pbu.flags & PbuFlag.P) === 0) return this.refuse(m, 'not-proxy');
     // a plain RFC 5213 PBU: we are no LMA for nodes outside the distributed scheme
     if ((pbu.flags & PbuFlag.D) === 0) return this.refuse(m, 'not-distributed');
@@ -1672,7 +1826,7 @@ export class DistributedGateway {
         {
           mn: o.nai,
           prefix: o.key,
-          servingDgw: this.peersByAddr.get(hex16(src))?.name ?? formatIpv6Address(src),
+          servingDgw: this.peerName(src),
           outcome,
         },
         'anchored prefix bound to its serving D-GW',
@@ -1807,6 +1961,27 @@ export class DistributedGateway {
     this.timers.setTimeout(check, ND_POLL_MS);
   }
 
+  /**
+   * Starts ND for the backbone next hop of every D-GW of our operator and every central
+   * LMA, unless an entry exists (any state: STALE is usable at once, RFC 4861 §7.3.3), so
+   * that a handover's first PBU, its PBA and the first tunnelled packets never wait for a
+   * resolution (docs/dgw.md "Handover latency").
+   */
+  private primePeers(): void {
+    if (!this.running) return;
+    const resolver = this.router.neighbors.resolver;
+    if (resolver?.prime === undefined) return;
+    const rt = this.router.routes;
+    for (const p of [...this.peersByAddr.values(), ...this.lmaByAddr.values()]) {
+      if (!p.relay && p.operator !== this.config.operator) continue;
+      const id = rt.lookupIn(MAIN_TABLE, p.address, 0);
+      if (id < 0) continue;
+      const r = rt.routes[id]!;
+      if (r.kind !== RouteKind.Unicast) continue;
+      resolver.prime(r.ifIndex, r.gateway ?? p.address, 0);
+    }
+  }
+
   private holdForNd(): void {
     this.counters.heldForNd++;
   }
@@ -1902,6 +2077,12 @@ export class DistributedGateway {
 
   // ── helpers and views ────────────────────────────────────────────────────────────────
 
+  /** A peer's or central LMA's name for an address, else the address. */
+  private peerName(a: Uint8Array): string {
+    const k = hex16(a);
+    return this.peersByAddr.get(k)?.name ?? this.lmaByAddr.get(k)?.name ?? formatIpv6Address(a);
+  }
+
   private failed(reason: string): void {
     bumpRec(this.counters.attachFailed, reason);
   }
@@ -1919,7 +2100,7 @@ export class DistributedGateway {
   /** Resolves `dmmctl attach` once no link of the node waits for its PBA. */
   private settle(n: NodeRec): void {
     if (n.waiters.length === 0) return;
-    if (n.attaching) return;
+    if (n.attaching || n.serving?.delegating === true) return;
     for (const l of n.serving?.links.values() ?? []) if (l.state === 'pending') return;
     const r = this.result(n);
     for (const w of n.waiters.splice(0)) w(r);
@@ -1953,6 +2134,7 @@ export class DistributedGateway {
         anchor: this.name,
         role: 'access-router',
         servingDgw: this.name,
+        via: null,
         dlif: s.dlif?.name ?? null,
         tunnel: null,
         lifetimeLeft: null,
@@ -1964,7 +2146,7 @@ export class DistributedGateway {
       const left = Number.isNaN(l.bul.expiresAt)
         ? null
         : Math.max(0, Math.ceil((l.bul.expiresAt - now) / 1000));
-      const t = this.tables.get(l.peer.name);
+      const t = this.tables.get(l.via.name);
       for (const p of l.prefixes) {
         rows.push({
           mn: n.nai,
@@ -1973,6 +2155,7 @@ export class DistributedGateway {
           anchor: l.peer.name,
           role: 'mag',
           servingDgw: this.name,
+          via: l.via.relay ? l.via.name : null,
           dlif: l.dlif.name,
           tunnel: t?.tunnelId ?? null,
           lifetimeLeft: left,
@@ -1994,10 +2177,7 @@ export class DistributedGateway {
     for (const o of this.own.values()) {
       if (o.servedLocally || (mn !== undefined && o.nai !== mn)) continue;
       const e = o.bce;
-      const served =
-        e === null
-          ? null
-          : (this.peersByAddr.get(hex16(e.proxyCoa))?.name ?? formatIpv6Address(e.proxyCoa));
+      const served = e === null ? null : this.peerName(e.proxyCoa);
       rows.push({
         mn: o.nai,
         mac: this.byNai.has(o.nai) ? formatMacAddress(this.byNai.get(o.nai)!.mac) : null,
@@ -2005,6 +2185,7 @@ export class DistributedGateway {
         anchor: this.name,
         role: 'lma',
         servingDgw: served,
+        via: null,
         dlif: null,
         tunnel: e === null || e.tunnelId < 0 ? null : e.tunnelId,
         lifetimeLeft:
@@ -2064,6 +2245,7 @@ export class DistributedGateway {
       ownReleases: { ...c.ownReleases },
       servingDropped: { ...c.servingDropped },
       linkSkipped: { ...c.linkSkipped },
+      relayedLinks: c.relayedLinks,
       dlifCorrected: c.dlifCorrected,
       mismatchRetries: c.mismatchRetries,
       heldForNd: c.heldForNd,
@@ -2125,6 +2307,7 @@ export interface DgwStats {
   ownReleases: Record<string, number>;
   servingDropped: Record<string, number>;
   linkSkipped: Record<string, number>;
+  relayedLinks: number;
   dlifCorrected: number;
   mismatchRetries: number;
   heldForNd: number;

@@ -10,6 +10,10 @@
  *                         HI, ATT, Timestamp]──────────────────────────────────────
  * ```
  *
+ * Towards a central LMA (draft §5; docs/dgw.md "Several operators") each Anchored Prefix is
+ * followed by a Previous MAAR option (RFC 8885 §4.5, type 67: the anchoring D-GW's address
+ * and that prefix), which tells the LMA which anchor to relay to.
+ *
  * Type numbers (RFC 8885 §4, protocol.md §1.3): Anchored Prefix 65, Local Prefix 66, DLIF
  * Link-local Address 69, DLIF Link-layer Address 70; D flag 0x0010 in the PBU flags word and
  * 0x02 in the PBA flags byte (protocol.md §1.4). Padding for the 8n+4 / 8n+6 alignments is
@@ -40,8 +44,13 @@ export interface DgwPbuFields {
   accessTechnology: number;
   /** Wall-clock ms of this transmission (RFC 5213 §5.5). */
   nowMs: number;
-  /** The prefixes anchored at the PBU's destination. */
+  /** The prefixes anchored at the PBU's destination (or at `previousMaar`). */
   prefixes: readonly Ipv6Prefix[];
+  /**
+   * Sent to a central LMA (draft §5): the anchoring D-GW's address, named by one Previous
+   * MAAR option (RFC 8885 §4.5, type 67) after each Anchored Prefix.
+   */
+  previousMaar?: Uint8Array;
 }
 
 /** The serving D-GW's PBU to an anchor (docs/dgw.md "Attachment at S" step 3). */
@@ -59,6 +68,14 @@ export function buildDgwPbu(f: DgwPbuFields): PbuRepr {
       prefixLength: p.prefixLen,
       prefix: Uint8Array.from(p.prefix),
     });
+    if (f.previousMaar !== undefined) {
+      options.push({
+        kind: 'previous-maar',
+        prefixLength: p.prefixLen,
+        address: Uint8Array.from(f.previousMaar),
+        prefix: Uint8Array.from(p.prefix),
+      });
+    }
   }
   return {
     sequence: f.sequence,

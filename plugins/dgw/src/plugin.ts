@@ -135,7 +135,7 @@ export function createDgwPlugin(opts: DgwPluginOptions = {}): PluginDefinition<D
       });
       ctx.registerCommand({
         path: 'show bindings',
-        help: 'per mobile node: every prefix, its anchor, our role, DLIF, tunnel, lifetime left, state [--mn ID]',
+        help: 'per mobile node: every prefix, its anchor, our role, the central LMA it goes through, DLIF, tunnel, lifetime left, state [--mn ID]',
         run: (args) => dgw.bindings(typeof args.mn === 'string' ? args.mn : undefined),
         table: (rows) => ({
           columns: [
@@ -145,6 +145,7 @@ export function createDgwPlugin(opts: DgwPluginOptions = {}): PluginDefinition<D
             'ANCHOR',
             'ROLE',
             'SERVING',
+            'VIA',
             'DLIF',
             'TUNNEL',
             'LEFT',
@@ -157,6 +158,7 @@ export function createDgwPlugin(opts: DgwPluginOptions = {}): PluginDefinition<D
             r.anchor,
             r.role,
             r.servingDgw ?? '-',
+            r.via ?? '-',
             r.dlif ?? '-',
             r.tunnel === null ? '-' : String(r.tunnel),
             r.lifetimeLeft === null ? '-' : `${r.lifetimeLeft}s`,
@@ -223,6 +225,7 @@ function dgwTable(s: DgwStats): { columns: string[]; rows: string[][] } {
     ...kv('own prefixes released:', s.ownReleases),
     ...kv('serving dropped:', s.servingDropped),
     ...kv('anchors skipped:', s.linkSkipped),
+    ['anchor links through a central LMA', String(s.relayedLinks)],
     ['DLIF identity corrected by PBA', String(s.dlifCorrected)],
     ['PBUs re-sent after 156', String(s.mismatchRetries)],
     ['tunnel routes held for ND', String(s.heldForNd)],

@@ -92,9 +92,50 @@ test('checks beyond types, each at its path', () => {
       tableBase: 252,
       peers: [...base.peers!, { id: 3, address: 'fd00:100::3', operator: 'op-a' }],
     }),
-    ['tableBase: tables 252..253 (one per peer) reach 253–255, the reserved ones'],
+    [
+      'tableBase: tables 252..255 (two per peer, one per central LMA) reach 253–255, the reserved ones',
+    ],
   );
-  assert.equal(dgwConfigSchema.safeParse({ ...base, tableBase: 252 }).success, true);
+  // one peer: T(peer) 251 and Tin(peer) 252
+  assert.equal(dgwConfigSchema.safeParse({ ...base, tableBase: 251 }).success, true);
+  assert.equal(dgwConfigSchema.safeParse({ ...base, tableBase: 252 }).success, false);
+  // a central LMA takes a table too (T(LMA) after the peers', before the Tin(peer)s)
+  assert.deepEqual(issues({ ...base, tableBase: 251, centralLmas: [{ address: 'fd00:ff::1' }] }), [
+    'tableBase: tables 251..253 (two per peer, one per central LMA) reach 253–255, the reserved ones',
+  ]);
+  // draft §5: central LMAs, each check at its path
+  assert.deepEqual(
+    issues({
+      ...base,
+      centralLmas: [
+        { name: 'dgw2', address: 'fd00:100::1', operators: ['op-a', 'op-b'] },
+        { name: 'dgw2', address: 'fd00:100::2', operators: ['op-b'] },
+        { address: 'fd00:ff::1' },
+        { address: 'fd00:ff::2' },
+      ],
+    }),
+    [
+      'centralLmas.0.name: "dgw2" is already the name of a D-GW',
+      'centralLmas.0.address: this is our own address',
+      'centralLmas.0.operators.0: our own operator is signalled directly',
+      'centralLmas.1.name: "dgw2" is already the name of a D-GW',
+      'centralLmas.1.name: the same name as centralLmas[0]',
+      'centralLmas.1.address: this is the address of a D-GW',
+      'centralLmas.1.operators.0: op-b is already relayed by centralLmas[0]',
+      'centralLmas.3: a second default LMA (centralLmas[2] lists no operators either)',
+    ],
+  );
+  const two = dgwConfigSchema.parse({
+    ...base,
+    centralLmas: [{ address: 'fd00:ff::1', operators: ['op-b'] }, { address: 'fd00:ff::2' }],
+  });
+  assert.deepEqual(
+    two.centralLmas.map((l) => [l.name, formatIpv6Address(l.address), l.operators]),
+    [
+      [undefined, 'fd00:ff::1', ['op-b']],
+      [undefined, 'fd00:ff::2', undefined],
+    ],
+  );
   assert.deepEqual(issues({ ...base, pmip: { MaxBindackTimeout: 5000 } }), [
     'pmip.MaxBindackTimeout: set MaxBindackTimeout in `retransmission` (the PBU timers are read from there)',
   ]);

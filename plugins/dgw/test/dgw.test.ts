@@ -16,7 +16,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatMacAddress, maskPrefix } from '@dmm/core';
+import { RouteKind, formatMacAddress, maskPrefix } from '@dmm/core';
 import { openContextStore } from '@dmm/mobility-context';
 import { parseMac } from '@dmm/testkit';
 import {
@@ -269,7 +269,15 @@ test('a node walked D1 → D2 → D3 → D1: delegation, DLIFs, D-flag signallin
     assert.equal(a21.role, 'anchor');
     assert.deepEqual(a21.mac, s1.mac, 'D1 DLIF MAC at D2');
     assert.deepEqual(a21.linkLocal, s1.linkLocal, 'D1 DLIF link-local at D2');
-    assert.equal(a21.iface.inputTable, 100, 'T(D1) on the anchor DLIF');
+    // Tin(D1) = tableBase + 2 peers + D1's place among them: D1's local network only
+    assert.equal(a21.iface.inputTable, 102, 'Tin(D1) on the anchor DLIF');
+    assert.deepEqual(
+      d2.router.routes
+        .list()
+        .filter((r) => r.table === 102)
+        .map((r) => [formatIpv6(r.prefix), r.prefixLen, r.kind]),
+      [['2001:db8:99::', 48, RouteKind.Tunnel]],
+    );
     assert.equal(d1.dlifs.byNode(MN1).length, 0, 'D1 dropped its serving state');
     const ra2 = lastRa(mn, s2.mac);
     const pB = maskPrefix(ra2.prefixes[0]!.prefix, 64);
@@ -378,7 +386,11 @@ test('a node walked D1 → D2 → D3 → D1: delegation, DLIFs, D-flag signallin
     assert.deepEqual(d3.dlifs.get(MN1, 'dgw1')!.linkLocal, s1.linkLocal);
     assert.deepEqual(d3.dlifs.get(MN1, 'dgw2')!.mac, s2.mac);
     assert.deepEqual(d3.dlifs.get(MN1, 'dgw2')!.linkLocal, s2.linkLocal);
-    assert.equal(d3.dlifs.get(MN1, 'dgw2')!.iface.inputTable, 101, 'T(D2) at D3');
+    assert.equal(
+      d3.dlifs.get(MN1, 'dgw2')!.iface.inputTable,
+      -1,
+      'D2 has no local network: no input table at D3, the source rules decide',
+    );
     assert.deepEqual(
       (await bindings(n, 0, MN1)).map((r) => r.servingDgw),
       ['dgw3'],
@@ -395,6 +407,9 @@ test('a node walked D1 → D2 → D3 → D1: delegation, DLIFs, D-flag signallin
     const lan3 = n.toLan.length;
     n.send(mn, mn.echo(s1.mac, mn.addr(pC), LH, 9));
     await n.until(() => n.toLan.length > lan3, 2000, 'LH from D3');
+    // …but D3's own prefix sent to D1's DLIF for anywhere else leaves at D3: only D1's local
+    // networks are in Tin(D1), the rest falls through to the source rules (docs/dgw.md)
+    await roundTrip(n, mn, s1.mac, mn.addr(pC), 2, 13, s3.mac);
 
     // ── 4. back to D1: pA local again; pB and pC re-pointed to D1
     n.backbone.length = 0;
@@ -424,6 +439,9 @@ test('a node walked D1 → D2 → D3 → D1: delegation, DLIFs, D-flag signallin
     await roundTrip(n, mn, s1.mac, aA, 0, 10, s1.mac);
     await roundTrip(n, mn, s2.mac, aB, 1, 11, s2.mac);
     await roundTrip(n, mn, s3.mac, mn.addr(pC), 2, 12, s3.mac);
+    // pA sent to D3's DLIF (a kernel still using the router it used last) leaves at D1,
+    // its anchor, not through D3
+    await roundTrip(n, mn, s3.mac, aA, 0, 14, s1.mac);
     const st = d1.dgw.stats();
     assert.equal(st.returns, 1);
     assert.equal(st.anchor.accepted.registered, 1);
@@ -624,6 +642,12 @@ test('first contact with an anchor: the PBU is not pushed out of the ND queue by
     await attachAt(n, 0, mn);
     const s1 = d1.dlifs.get(MN1, 'dgw1')!;
     const pA = maskPrefix(lastRa(mn, s1.mac).prefixes[0]!.prefix, 64);
+    // D2 primed D1 at start (docs/dgw.md "Handover latency"): take the entry away, as
+    // when it was garbage-collected or D1 came up after the last priming
+    const nb = d2.router.neighbors;
+    const primed = nb.list().filter((e) => sameBytes(e.address, ADDR[0]!));
+    assert.equal(primed.length, 1, 'D1 resolved ahead of any handover');
+    for (const e of primed) nb.remove(e.id);
     n.move(mn, 1);
     n.backbone.length = 0;
     let res: AttachResult | undefined;

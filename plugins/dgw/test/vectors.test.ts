@@ -365,7 +365,7 @@ test('serving: a scapy PBA naming another DLIF identity and two Local Prefixes r
     const a = d2.dlifs.get(MN1, 'dgw1')!;
     assert.equal(formatMacAddress(a.mac), '02:00:00:00:a0:01');
     assert.equal(formatIpv6(a.linkLocal), 'fe80::a:1');
-    assert.equal(a.iface.inputTable, 100);
+    assert.equal(a.iface.inputTable, 102, "Tin(D1): D1's local networks only");
     const ra = rasFrom(n, a.mac).at(-1)!;
     assert.equal(formatIpv6(ra.ip.src), 'fe80::a:1');
     assert.deepEqual(

@@ -44,6 +44,12 @@ export interface NeighborResolver {
    * back the packets queued on it and stop its timers. Called before the slot is freed.
    */
   removing?(id: number): void;
+  /**
+   * Start resolving `addr[addrOff]` on `ifIndex` now, with no packet waiting (control plane:
+   * a peer we will signal soon, so that its first message does not wait for ND). Does
+   * nothing when an entry exists. Returns false when resolution could not start.
+   */
+  prime?(ifIndex: number, addr: Uint8Array, addrOff: number): boolean;
 }
 
 /** A neighbour as the control plane sees it. */
