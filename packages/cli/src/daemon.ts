@@ -69,7 +69,12 @@ export class Daemon {
     const r = cfg.router;
     const router = new Router({
       name: r.name,
-      pool: { count: r.pool.buffers, slotSize: r.pool.slotSize, headroom: r.pool.headroom },
+      pool: {
+        count: r.pool.buffers,
+        slotSize: r.pool.slotSize,
+        headroom: r.pool.headroom,
+        largeCount: r.pool.largeBuffers ?? defaultLargeBuffers(cfg),
+      },
       rxBudget: r.rxBudget,
       icmpErrorRate: r.icmpErrors.rate,
       icmpErrorBurst: r.icmpErrors.burst,
@@ -140,4 +145,13 @@ export class Daemon {
     })();
     return this.stopping;
   }
+}
+
+/**
+ * Large (64 KB) buffers when `router.pool.largeBuffers` is not set: none without offload
+ * interfaces, else 64 per such interface (its read reserve) plus 256 in flight.
+ */
+function defaultLargeBuffers(cfg: DmmdConfig): number {
+  const n = cfg.interfaces.filter((i) => i.offload).length;
+  return n === 0 ? 0 : 256 + 64 * n;
 }

@@ -89,7 +89,10 @@ export function openNetdev(it: InterfaceFile, log: Logger): OpenedNetdev {
   const created = !netdevExists(it.name, null);
   let dev: TunTapDevice;
   try {
-    dev = it.type === 'tap' ? new Tap({ name: it.name }) : new Tun({ name: it.name });
+    dev =
+      it.type === 'tap'
+        ? new Tap({ name: it.name, vnetHdr: it.offload })
+        : new Tun({ name: it.name });
   } catch (e) {
     throw deviceError(
       it.name,

@@ -43,6 +43,12 @@ const HEAD = 'router:\n  name: r1\ninterfaces:\n';
 
 const CASES: BadCase[] = [
   {
+    name: 'offload on a tun interface',
+    yaml: HEAD + '  - name: tun0\n    type: tun\n    offload: true\n',
+    at: ['6:14: interfaces[0].offload:'],
+    says: '`offload` (virtio-net header offloads) is for tap only',
+  },
+  {
     name: 'wrong type',
     yaml: HEAD + '  - name: lan0\n    mtu: big\n',
     at: ['5:10: interfaces[0].mtu:'],

@@ -9,6 +9,14 @@ export interface BufferPoolOptions {
   /** Bytes reserved in front of a received packet (default 128, at least 64). */
   headroom?: number;
   /**
+   * Large buffers for TCP super-packets of interfaces with offloads (default 0): a
+   * second region of the same slab, with its own free list (`allocLarge`), so devices
+   * read into and write from one ArrayBuffer either way.
+   */
+  largeCount?: number;
+  /** Large slot size, headroom included (default 65536 + 512: a 64 KB super-packet, its Ethernet header and headroom). */
+  largeSlotSize?: number;
+  /**
    * Debug mode: poison freed slots with 0xdb and detect double frees and use of freed
    * buffers by enqueue. For tests; off in benchmarks.
    */
@@ -17,6 +25,9 @@ export interface BufferPoolOptions {
 
 /** Default headroom: room for Ethernet (14) + outer IPv6 (40) + an extension header, as VPP. */
 export const DEFAULT_HEADROOM = 128;
+
+/** Default large slot: 64 KiB of packet (the kernel's GSO_LEGACY_MAX_SIZE) plus headroom and Ethernet. */
+export const DEFAULT_LARGE_SLOT = 65536 + 512;
 
 /**
  * A fixed pool of packet buffers carved from one ArrayBuffer slab (Snabb's freelist).
@@ -32,6 +43,9 @@ export class BufferPool {
   readonly slotSize: number;
   readonly headroom: number;
   readonly debug: boolean;
+  /** Large buffers (`allocLarge`); their slot indices follow the `count` small ones. */
+  readonly largeCount: number;
+  readonly largeSlotSize: number;
   /** Every buffer by slot index. */
   readonly buffers: readonly PacketBuffer[];
 
@@ -39,9 +53,13 @@ export class BufferPool {
   allocs = 0;
   frees = 0;
   exhausted = 0;
+  /** Failed `allocLarge` calls. */
+  largeExhausted = 0;
 
   private readonly freeStack: Int32Array;
   private freeTop: number;
+  private readonly largeStack: Int32Array;
+  private largeTop: number;
 
   constructor(opts: BufferPoolOptions = {}) {
     const count = opts.count ?? 8192;
@@ -66,11 +84,26 @@ export class BufferPool {
         },
       );
     }
+    const largeCount = opts.largeCount ?? 0;
+    const largeSlotSize = opts.largeSlotSize ?? DEFAULT_LARGE_SLOT;
+    if (!Number.isInteger(largeCount) || largeCount < 0 || largeCount > 1 << 14) {
+      throw new ConfigError(`pool largeCount must be an integer in 0..16384, got ${largeCount}`, {
+        largeCount,
+      });
+    }
+    if (!Number.isInteger(largeSlotSize) || largeSlotSize < slotSize || largeSlotSize > 65536 * 2) {
+      throw new ConfigError(
+        `pool largeSlotSize must be an integer in slotSize..131072, got ${largeSlotSize}`,
+        { largeSlotSize },
+      );
+    }
     this.count = count;
     this.slotSize = slotSize;
     this.headroom = headroom;
+    this.largeCount = largeCount;
+    this.largeSlotSize = largeSlotSize;
     this.debug = opts.debug ?? false;
-    this.slab = new ArrayBuffer(count * slotSize);
+    this.slab = new ArrayBuffer(count * slotSize + largeCount * largeSlotSize);
     this.bytes = new Uint8Array(this.slab);
     this.dv = new DataView(this.slab, 0, this.slab.byteLength);
     const buffers: PacketBuffer[] = [];
@@ -79,8 +112,23 @@ export class BufferPool {
       buffers.push(new PacketBuffer(i, this.bytes, this.dv, i * slotSize, slotSize));
       this.freeStack[i] = count - 1 - i; // slot 0 is handed out first
     }
+    this.largeStack = new Int32Array(largeCount);
+    const largeBase = count * slotSize;
+    for (let i = 0; i < largeCount; i++) {
+      buffers.push(
+        new PacketBuffer(
+          count + i,
+          this.bytes,
+          this.dv,
+          largeBase + i * largeSlotSize,
+          largeSlotSize,
+        ),
+      );
+      this.largeStack[i] = count + largeCount - 1 - i;
+    }
     this.buffers = buffers;
     this.freeTop = count;
+    this.largeTop = largeCount;
   }
 
   /** Buffers currently free. */
@@ -88,9 +136,33 @@ export class BufferPool {
     return this.freeTop;
   }
 
-  /** Buffers currently handed out. */
+  /** Buffers currently handed out (small and large). */
   get inUse(): number {
-    return this.count - this.freeTop;
+    return this.count - this.freeTop + this.largeCount - this.largeTop;
+  }
+
+  /** Large buffers currently free. */
+  get largeAvailable(): number {
+    return this.largeTop;
+  }
+
+  /** Largest packet a large buffer holds after the default headroom (0 without large buffers). */
+  get maxLargePacket(): number {
+    return this.largeCount === 0 ? 0 : this.largeSlotSize - this.headroom;
+  }
+
+  /** A large buffer (super-packets) with an empty packet at the default headroom, or null. */
+  allocLarge(): PacketBuffer | null {
+    if (this.largeTop === 0) {
+      this.largeExhausted++;
+      return null;
+    }
+    const pb = this.buffers[this.largeStack[--this.largeTop]!]!;
+    pb.isFree = false;
+    pb.start = pb.base + this.headroom;
+    pb.end = pb.start;
+    this.allocs++;
+    return pb;
   }
 
   /** Largest packet a buffer holds after the default headroom. */
@@ -123,7 +195,8 @@ export class BufferPool {
     pb.isFree = true;
     pb.clearMeta();
     if (this.debug) this.bytes.fill(0xdb, pb.base, pb.base + pb.capacity);
-    this.freeStack[this.freeTop++] = pb.index;
+    if (pb.index >= this.count) this.largeStack[this.largeTop++] = pb.index;
+    else this.freeStack[this.freeTop++] = pb.index;
     this.frees++;
   }
 
@@ -132,7 +205,7 @@ export class BufferPool {
    * (fan-out: clone for every output but the last). Null when the pool is empty.
    */
   clone(src: PacketBuffer): PacketBuffer | null {
-    const pb = this.alloc();
+    const pb = src.index >= this.count ? this.allocLarge() : this.alloc();
     if (pb === null) return null;
     const headroom = src.start - src.base;
     pb.start = pb.base + headroom;
@@ -148,6 +221,10 @@ export class BufferPool {
     pb.tunnel = src.tunnel;
     pb.flags = src.flags;
     pb.traced = src.traced;
+    pb.gsoType = src.gsoType;
+    pb.gsoSize = src.gsoSize;
+    pb.csumStart = src.csumStart < 0 ? -1 : src.csumStart - src.start + pb.start;
+    pb.csumOffset = src.csumOffset;
     return pb;
   }
 

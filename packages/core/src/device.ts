@@ -16,6 +16,12 @@ export interface DeviceStats {
   rxTruncated: number;
   /** Receive attempts that found no free buffer in the pool. */
   rxNoBuffer: number;
+  /** TCP super-packets received (offload devices: virtio-net gso_type set). */
+  rxGso: number;
+  /** Received packets whose upper-layer checksum was left partial (NEEDS_CSUM). */
+  rxCsumPartial: number;
+  /** Super-packets sent as such (offload devices). */
+  txGso: number;
 }
 
 /** A fresh, zeroed stats record. */
@@ -28,6 +34,9 @@ export function emptyDeviceStats(): DeviceStats {
     txDropped: 0,
     rxTruncated: 0,
     rxNoBuffer: 0,
+    rxGso: 0,
+    rxCsumPartial: 0,
+    txGso: 0,
   };
 }
 
@@ -43,6 +52,14 @@ export interface Device {
   readonly kind: DeviceKind;
   /** Link MTU (IPv6 payload + header, without the Ethernet header). */
   readonly mtu: number;
+  /**
+   * True when the device exchanges offload metadata with its link (a TAP with the
+   * virtio-net header): it may deliver TCP super-packets and partial checksums, which need
+   * large buffers (`BufferPoolOptions.largeCount`), and it takes them back on transmit.
+   * Packets with offload metadata leaving any other device are segmented and checksummed
+   * in software first (gso.ts).
+   */
+  readonly offload?: boolean;
   /** MAC address of an Ethernet device (6 bytes); undefined for `ip` devices. */
   readonly mac: Uint8Array | undefined;
   readonly stats: DeviceStats;

@@ -26,6 +26,7 @@
 export * from './errors.js';
 export * from './packet-buffer.js';
 export * from './buffer-pool.js';
+export * from './gso.js';
 export * from './packet-vector.js';
 export * from './graph-node.js';
 export * from './graph.js';

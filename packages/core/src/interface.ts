@@ -34,6 +34,8 @@ export class Interface {
   mac: Uint8Array | null;
   /** IPv6 MTU of the link. */
   mtu: number;
+  /** The device takes super-packets and partial checksums (`Device.offload`). */
+  offload: boolean;
   /** The link-local address (RFC 4291 §2.5.6), or null before one is configured. */
   linkLocal: Uint8Array | null = null;
   /** Global (and other non-link-local) addresses. */
@@ -76,6 +78,7 @@ export class Interface {
     this.inputNode = inputNode;
     this.mac = device.mac ? Uint8Array.from(device.mac) : null;
     this.mtu = device.mtu;
+    this.offload = device.offload === true;
   }
 
   /** First global address, or null (source of ICMPv6 errors and other router-originated packets). */

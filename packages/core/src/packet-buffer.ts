@@ -12,6 +12,12 @@
  * prepend its outer header without copying (Snabb's headroom, VPP's pre-data).
  *
  * Metadata fields are all initialised here and reset on free; -1 means "unset".
+ *
+ * Offload metadata (`gsoType`, `gsoSize`, `csumStart`, `csumOffset`) mirrors the
+ * virtio-net header a TAP with offloads exchanges with the kernel (<linux/virtio_net.h>,
+ * see gso.ts): a TCP super-packet to be cut into `gsoSize`-byte segments, and/or an
+ * upper-layer checksum still to be completed. `csumStart` is an absolute slab offset, so
+ * it stays right when headers are prepended or stripped in place.
  */
 /** Bits of `PacketBuffer.flags`. */
 export const PacketFlag = {
@@ -67,6 +73,17 @@ export class PacketBuffer {
   icmpParam = 0;
   /** Record this packet in the trace ring. */
   traced = false;
+  /** `GsoType` of a super-packet (0: an ordinary packet). */
+  gsoType = 0;
+  /** Payload bytes per segment of a super-packet (the TCP MSS), 0 when not GSO. */
+  gsoSize = 0;
+  /**
+   * Absolute offset where the partial checksum's coverage starts (the upper-layer header),
+   * -1 when the packet's checksums are complete (VIRTIO_NET_HDR_F_NEEDS_CSUM unset).
+   */
+  csumStart = -1;
+  /** Offset of the checksum field from `csumStart` (16 for TCP, 6 for UDP). */
+  csumOffset = 0;
   /** Debug: true while the buffer sits in the pool's free list. */
   isFree = true;
 
@@ -144,5 +161,17 @@ export class PacketBuffer {
     this.icmpCode = 0;
     this.icmpParam = 0;
     this.traced = false;
+    this.gsoType = 0;
+    this.gsoSize = 0;
+    this.csumStart = -1;
+    this.csumOffset = 0;
+  }
+
+  /** Forgets the offload metadata (the packet is now complete and ordinary). */
+  clearOffload(): void {
+    this.gsoType = 0;
+    this.gsoSize = 0;
+    this.csumStart = -1;
+    this.csumOffset = 0;
   }
 }

@@ -28,6 +28,9 @@ export function registerRouterCommands(router: Router): void {
           txPackets: s.txPackets,
           txBytes: s.txBytes,
           txDropped: s.txDropped,
+          offload: i.offload,
+          rxGso: s.rxGso,
+          txGso: s.txGso,
         };
       }),
     table: (rows) => ({

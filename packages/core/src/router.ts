@@ -194,6 +194,13 @@ export class Router {
 
   /** Adds an interface; Ethernet interfaces get their EUI-64 link-local address. */
   addInterface(opts: AddInterfaceOptions): Interface {
+    if (opts.device.offload === true && this.pool.largeCount === 0) {
+      // a device with offloads delivers super-packets of up to 64 KB
+      throw new ConfigError(
+        `interface ${opts.name} has offloads but the pool has no large buffers (pool.largeCount)`,
+        { interface: opts.name },
+      );
+    }
     const input = opts.device.kind === 'ethernet' ? Ip6Node.EthernetInput : Ip6Node.TunInput;
     const iface = this.scheduler.addInterface(opts.name, opts.device, input);
     if (opts.mac) iface.mac = Uint8Array.from(opts.mac);

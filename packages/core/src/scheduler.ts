@@ -4,9 +4,9 @@ import { ConfigError } from './errors.js';
 import type { Graph } from './graph.js';
 import { dropReasons, type NodeDef } from './graph-node.js';
 import { Interface } from './interface.js';
+import { GsoFail, completeChecksum, segmentTcp } from './gso.js';
 import type { PacketBuffer } from './packet-buffer.js';
-import type { PacketVector } from './packet-vector.js';
-import { VECTOR_SIZE } from './packet-vector.js';
+import { PacketVector, VECTOR_SIZE } from './packet-vector.js';
 
 export interface SchedulerOptions {
   /** Frames read per breath (1..256, default 256). 1 gives one frame per readiness. */
@@ -19,7 +19,20 @@ export const INTERFACE_OUTPUT = 'interface-output';
 const OUTPUT = dropReasons([
   ['no-interface', 'txIf does not name an interface'],
   ['interface-down', 'the interface is administratively down'],
+  ['gso-unsupported', 'super-packet that is not TCP/IPv6, for a device without offloads'],
+  ['gso-bad-header', 'super-packet or partial checksum whose offsets lie outside the packet'],
+  ['gso-no-buffer', 'no pool buffer for a software segment'],
+  ['gso-too-many-segments', 'super-packet with more segments than a vector holds'],
+  ['gso-segmented', 'super-packets cut into segments in software (not a drop)', 'event'],
+  ['csum-completed', 'partial checksums completed in software (not a drop)', 'event'],
 ] as const);
+
+/** `GsoFail` → drop reason of `interface-output`. */
+const GSO_DROP = new Int32Array(8);
+GSO_DROP[GsoFail.Unsupported] = OUTPUT.code['gso-unsupported'];
+GSO_DROP[GsoFail.BadHeader] = OUTPUT.code['gso-bad-header'];
+GSO_DROP[GsoFail.NoBuffer] = OUTPUT.code['gso-no-buffer'];
+GSO_DROP[GsoFail.TooManySegments] = OUTPUT.code['gso-too-many-segments'];
 
 /**
  * Runs the router's breaths (Snabb's breathe loop): when a device is readable, read a
@@ -40,6 +53,8 @@ export class Scheduler {
   private dirtyCount = 0;
   private running = false;
   private readonly freeIndices: number[] = [];
+  /** Segments of one super-packet being cut in software (reused). */
+  private readonly segments = new PacketVector(VECTOR_SIZE);
 
   constructor(graph: Graph, opts: SchedulerOptions = {}) {
     this.graph = graph;
@@ -54,6 +69,10 @@ export class Scheduler {
   /** The `interface-output` node def; register it once with the graph. */
   outputNodeDef(): NodeDef {
     const txq = (pb: PacketBuffer): boolean => this.queueTx(pb);
+    const ifaces = this.interfaces;
+    const pool = this.pool;
+    const segs = this.segments;
+    const E = OUTPUT.code;
     return {
       name: INTERFACE_OUTPUT,
       next: [],
@@ -61,8 +80,36 @@ export class Scheduler {
       process(v: PacketVector, rt) {
         for (let i = 0; i < v.length; i++) {
           const pb = v.items[i]!;
-          if (!txq(pb))
-            rt.drop(pb, pb.txIf < 0 ? OUTPUT.code['no-interface'] : OUTPUT.code['interface-down']);
+          if (pb.csumStart >= 0 || pb.gsoType !== 0) {
+            // offload metadata for a device that cannot take it: finish the packet here
+            const iface = ifaces[pb.txIf];
+            if (iface !== undefined && !iface.offload) {
+              if (pb.gsoType !== 0) {
+                const n = segmentTcp(pool, pb, segs);
+                if (n < 0) {
+                  rt.drop(pb, GSO_DROP[-n]!);
+                  continue;
+                }
+                if (n > 0) {
+                  rt.count(E['gso-segmented']);
+                  for (let k = 0; k < n; k++) {
+                    const seg = segs.items[k]!;
+                    segs.items[k] = null;
+                    if (!txq(seg)) rt.drop(seg, E['interface-down']);
+                  }
+                  segs.length = 0;
+                  continue;
+                }
+                rt.count(E['csum-completed']);
+              } else if (completeChecksum(pb)) {
+                rt.count(E['csum-completed']);
+              } else {
+                rt.drop(pb, E['gso-bad-header']);
+                continue;
+              }
+            }
+          }
+          if (!txq(pb)) rt.drop(pb, pb.txIf < 0 ? E['no-interface'] : E['interface-down']);
         }
       },
     };

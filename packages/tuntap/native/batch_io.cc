@@ -15,6 +15,11 @@
 // the slab: a result of capacity + 1 means the frame did not fit. A truncated
 // frame is useless to a router, so it is counted and dropped, and its slot is
 // reused for the next frame.
+//
+// With IFF_VNET_HDR each frame read and written starts with the 10-byte
+// virtio-net header (device.cc); these loops do not look at it: the caller
+// points `offsets` 10 bytes before the packet (into its headroom) and counts
+// the header in capacity and lengths.
 #include <sys/uio.h>
 #include <unistd.h>
 

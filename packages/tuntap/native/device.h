@@ -31,6 +31,10 @@ extern const char* const kErrDeviceGone;
 extern const char* const kErrBadArgument;
 extern const char* const kErrSystem;
 
+// Size of the virtio-net header with IFF_VNET_HDR (struct virtio_net_hdr,
+// <linux/virtio_net.h>; see device.cc).
+constexpr int kVnetHdrSize = 10;
+
 // Per-device counters, read by stats(). Plain integers: a device is used from
 // the JavaScript thread only.
 struct Counters {
@@ -121,6 +125,7 @@ class Device : public Napi::ObjectWrap<Device> {
   int nsFd_ = -1;      // that namespace, or -1 for the one we were opened in
   std::string netns_;  // its name under /var/run/netns, empty for the original
   bool tap_ = true;
+  bool vnetHdr_ = false;  // IFF_VNET_HDR: frames carry a kVnetHdrSize-byte header
   bool persist_ = false;
   std::string openedName_;  // name at open time, for error messages after close
 

@@ -30,6 +30,8 @@ export interface NativeStats {
   pollReadable: number;
   pollWritable: number;
   lastWriteErrno: number;
+  /** Bytes of virtio-net header in front of every frame (10 with `vnetHdr`, else 0). */
+  vnetHdrSize: number;
 }
 
 /** The native device handle (one TAP/TUN queue). Every method may throw a DmmError. */

@@ -6,8 +6,18 @@
  * offsets to `readBatch`, and passes on the ones that were filled; the rest stay in
  * reserve for the next breath, so an idle poll costs no alloc/free churn. Transmit
  * hands the vector's offsets and lengths to `writeBatch` in one native call.
+ *
+ * With offloads (a device opened with `vnetHdr`) every frame travels with a 10-byte
+ * virtio-net header (<linux/virtio_net.h>, little-endian). It is read into and written
+ * from the 10 bytes of headroom just in front of the packet, so the frame itself stays
+ * where it was and nothing is copied: receive turns the header into the buffer's offload
+ * metadata (super-packet type and segment size, partial checksum start and offset), and
+ * transmit writes the metadata back as a header. Offload devices read into the pool's
+ * large buffers (super-packets are up to 64 KB).
  */
 import {
+  GsoType,
+  VirtioNetFlag,
   type BufferPool,
   type Device,
   type DeviceKind,
@@ -19,12 +29,21 @@ import {
 } from '@dmm/core';
 import type { Tap, TunTapDevice } from './device.js';
 
+/**
+ * Frames read per breath on an offload device: each takes a large (64 KB) buffer, so the
+ * reserve stays small; one breath still moves up to 64 super-packets (~4 MB).
+ */
+const OFFLOAD_RX_BATCH = 64;
+
 /** Implements `Device` over one TAP/TUN queue. */
 export class TunTapNetDevice implements Device {
   readonly dev: TunTapDevice;
   readonly kind: DeviceKind;
   readonly name: string;
+  /** The device carries a virtio-net header (TUNSETOFFLOAD): super-packets both ways. */
+  readonly offload: boolean;
 
+  private readonly vnetLen: number;
   private readonly counters: DeviceStats = emptyDeviceStats();
   private readonly reserve: (PacketBuffer | null)[] = new Array<PacketBuffer | null>(
     VECTOR_SIZE,
@@ -42,6 +61,8 @@ export class TunTapNetDevice implements Device {
     this.dev = dev;
     this.kind = dev.kind === 'tap' ? 'ethernet' : 'ip';
     this.name = dev.name;
+    this.vnetLen = dev.vnetHdrSize;
+    this.offload = this.vnetLen > 0;
     this.cachedMac = dev.kind === 'tap' ? (dev as Tap).mac : undefined;
   }
 
@@ -73,11 +94,13 @@ export class TunTapNetDevice implements Device {
     const room = out.capacity - out.length;
     if (want > room) want = room;
     if (want > VECTOR_SIZE) want = VECTOR_SIZE;
+    const vnet = this.vnetLen;
+    if (vnet > 0 && want > OFFLOAD_RX_BATCH) want = OFFLOAD_RX_BATCH;
     const reserve = this.reserve;
     const offsets = this.rxOffsets;
     // top up the reserve to `want` buffers
     while (this.reserveCount < want) {
-      const pb = pool.alloc();
+      const pb = vnet > 0 ? pool.allocLarge() : pool.alloc();
       if (pb === null) break;
       reserve[this.reserveCount++] = pb;
     }
@@ -86,15 +109,19 @@ export class TunTapNetDevice implements Device {
       want = this.reserveCount;
       if (want === 0) return 0;
     }
-    for (let i = 0; i < want; i++) offsets[i] = reserve[i]!.start;
-    const got = this.dev.readBatch(offsets, pool.maxPacket, this.rxLengths, want);
+    // with offloads the header lands in the headroom just before the frame
+    for (let i = 0; i < want; i++) offsets[i] = reserve[i]!.start - vnet;
+    const capacity = vnet > 0 ? pool.maxLargePacket + vnet : pool.maxPacket;
+    const got = this.dev.readBatch(offsets, capacity, this.rxLengths, want);
     const lengths = this.rxLengths;
     let bytes = 0;
     for (let i = 0; i < got; i++) {
       const pb = reserve[i]!;
-      const len = lengths[i]!;
+      // the kernel always writes the whole header (tun_put_user)
+      const len = lengths[i]! - vnet;
       pb.end = pb.start + len;
       bytes += len;
+      if (vnet > 0) this.readVnetHeader(pb);
       out.items[out.length++] = pb;
     }
     // keep the unfilled buffers at the front of the reserve
@@ -121,18 +148,79 @@ export class TunTapNetDevice implements Device {
     const offsets = this.txOffsets;
     const lengths = this.txLengths;
     const count = v.length < VECTOR_SIZE ? v.length : VECTOR_SIZE;
+    const vnet = this.vnetLen;
     for (let i = 0; i < count; i++) {
       const pb = v.items[i]!;
-      offsets[i] = pb.start;
-      lengths[i] = pb.end - pb.start;
+      if (vnet > 0) {
+        if (pb.start - vnet < pb.base) {
+          // no room for the header (never with the pool's headroom): a zero-length write,
+          // which the kernel refuses (EINVAL) and the native counters record
+          offsets[i] = pb.start;
+          lengths[i] = 0;
+          continue;
+        }
+        this.writeVnetHeader(pb);
+      }
+      offsets[i] = pb.start - vnet;
+      lengths[i] = pb.end - pb.start + vnet;
     }
     const done = this.dev.writeBatch(offsets, lengths, count);
     let bytes = 0;
-    for (let i = 0; i < done; i++) bytes += lengths[i]!;
+    for (let i = 0; i < done; i++) bytes += lengths[i]! - vnet;
     this.counters.txPackets += done;
     this.counters.txBytes += bytes;
     this.counters.txDropped += v.length - done;
     return done;
+  }
+
+  /**
+   * struct virtio_net_hdr at `pb.start - 10` → offload metadata. Only NEEDS_CSUM and
+   * gso_type matter to a router; DATA_VALID (checksum already verified) is dropped, and
+   * hdr_len is a hint the segment length is recomputed from (gso.ts).
+   */
+  private readVnetHeader(pb: PacketBuffer): void {
+    const dv = pb.dv;
+    const h = pb.start - 10;
+    const flags = pb.bytes[h]!;
+    const gsoType = pb.bytes[h + 1]!;
+    if ((flags & VirtioNetFlag.NeedsCsum) !== 0) {
+      pb.csumStart = pb.start + dv.getUint16(h + 6, true);
+      pb.csumOffset = dv.getUint16(h + 8, true);
+      this.counters.rxCsumPartial++;
+    }
+    if (gsoType !== GsoType.None) {
+      pb.gsoType = gsoType;
+      pb.gsoSize = dv.getUint16(h + 4, true);
+      this.counters.rxGso++;
+    }
+  }
+
+  /** Offload metadata → struct virtio_net_hdr at `pb.start - 10` (all zero for a plain frame). */
+  private writeVnetHeader(pb: PacketBuffer): void {
+    const b = pb.bytes;
+    const dv = pb.dv;
+    const h = pb.start - 10;
+    const cs = pb.csumStart;
+    if (cs < 0 && pb.gsoType === 0) {
+      dv.setUint32(h, 0);
+      dv.setUint32(h + 4, 0);
+      dv.setUint16(h + 8, 0);
+      return;
+    }
+    b[h] = cs >= 0 ? VirtioNetFlag.NeedsCsum : 0;
+    b[h + 1] = pb.gsoType;
+    let hdrLen = 0;
+    if (pb.gsoType !== 0 && cs >= 0) {
+      // hdr_len: link + network + TCP headers (virtio spec §5.1.6.2)
+      hdrLen = cs + ((b[cs + 12]! >>> 4) << 2) - pb.start;
+      this.counters.txGso++;
+    } else if (cs >= 0) {
+      hdrLen = cs + pb.csumOffset + 2 - pb.start;
+    }
+    dv.setUint16(h + 2, hdrLen, true);
+    dv.setUint16(h + 4, pb.gsoSize, true);
+    dv.setUint16(h + 6, cs >= 0 ? cs - pb.start : 0, true);
+    dv.setUint16(h + 8, cs >= 0 ? pb.csumOffset : 0, true);
   }
 
   onReadable(cb: () => void): void {

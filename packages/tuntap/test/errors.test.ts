@@ -49,18 +49,6 @@ test('errors: names longer than 15 bytes or with bad characters are BAD_ARGUMENT
   }
 });
 
-test('errors: vnetHdr is refused as not supported yet', () => {
-  assert.throws(
-    () => new Tap({ name: 'dmmt-vnet', vnetHdr: true }),
-    (e: unknown) => {
-      assert.ok(e instanceof DmmError);
-      assert.equal(e.code, C.BadArgument);
-      assert.match(e.message, /not supported yet/);
-      return true;
-    },
-  );
-});
-
 test('errors: MAC text that is not six hex pairs is BAD_ARGUMENT', () => {
   assert.deepEqual(parseMacAddress('02:DD:00:00:0a:0B'), Uint8Array.of(2, 0xdd, 0, 0, 10, 11));
   for (const bad of ['02:dd:00:00:0a', '02:dd:00:00:0a:0b:0c', 'zz:dd:00:00:0a:0b', '']) {

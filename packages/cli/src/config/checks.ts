@@ -163,6 +163,12 @@ function checkInterfaces(raw: Obj, out: ConfigProblem[]): IfaceFacts[] {
           message: 'a tun interface has no MAC: `mac` is for tap only',
         });
       }
+      if (it.offload === true) {
+        out.push({
+          path: [...at, 'offload'],
+          message: '`offload` (virtio-net header offloads) is for tap only',
+        });
+      }
     }
     const mtu = num(it.mtu);
     if (mtu !== undefined && mtu + (type === 'tap' ? ETHERNET_HEADER : 0) > maxPacket) {

@@ -100,6 +100,8 @@ export const interfaceSchema = z.strictObject({
   linkLocal: zIpv6Address.optional(),
   addresses: z.array(zIpv6Interface).default([]),
   ra: raSchema.optional(),
+  // virtio-net header offloads on a TAP (TCP super-packets, partial checksums); opt-in
+  offload: z.boolean().default(false),
 });
 
 const staticNeighborSchema = z.strictObject({
@@ -158,6 +160,8 @@ const routerSchema = z.strictObject({
         .max(65536 + 1024)
         .default(2048),
       headroom: z.number().int().min(64).max(1024).default(128),
+      // 64 KB buffers for super-packets of interfaces with `offload`; default 256 + 64 per such interface
+      largeBuffers: z.number().int().min(0).max(16384).optional(),
     })
     .default({ buffers: 8192, slotSize: 2048, headroom: 128 }),
   rxBudget: z.number().int().min(1).max(256).default(256),

@@ -134,6 +134,8 @@ export function icmp6ErrorNode(ctx: Ip6Context): NodeDef {
         pb.l3 = start;
         pb.l4 = h;
         pb.flags = PacketFlag.LocalOrigin;
+        // the error is a new, complete packet: no super-packet or partial checksum left
+        pb.clearOffload();
         pb.txIf = -1;
         pb.adjacency = -1;
         rt.count(E.sent);

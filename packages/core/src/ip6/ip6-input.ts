@@ -7,6 +7,7 @@
 import { Icmpv6Type, IpProto, ParamProblemCode, ipv6OptionAction } from '@dmm/wire';
 import { dropReasons, type NodeDef } from '../graph-node.js';
 import { arcStart } from '../graph.js';
+import { completeChecksum } from '../gso.js';
 import type { PacketBuffer } from '../packet-buffer.js';
 import { Ip6Arc, Ip6Node, type Ip6Context } from './context.js';
 
@@ -24,6 +25,7 @@ export const IP6_INPUT = dropReasons([
     'unknown Hop-by-Hop option whose action says discard (RFC 8200 §4.2)',
   ],
   ['interface-down', 'packet on an administratively down interface'],
+  ['bad-partial-checksum', 'partial checksum (offloads) whose offsets lie outside the packet'],
 ] as const);
 
 export function ip6InputNode(ctx: Ip6Context): NodeDef {
@@ -122,6 +124,17 @@ export function ip6InputNode(ctx: Ip6Context): NodeDef {
           }
         }
         const dst = l3 + 24;
+        // A partial checksum (offloads, gso.ts) is completed before local delivery so that
+        // the protocol handlers verify a whole one; forwarded packets keep it.
+        if (
+          pb.csumStart >= 0 &&
+          pb.gsoType === 0 &&
+          (b[dst] === 0xff || local.isLocalUnicast(pb.rxIf, b, dst)) &&
+          !completeChecksum(pb)
+        ) {
+          rt.drop(pb, E['bad-partial-checksum']);
+          continue;
+        }
         if (b[dst] === 0xff) {
           if (local.isJoined(pb.rxIf, b, dst)) rt.next(NEXT_LOCAL, pb);
           else rt.drop(pb, E['multicast-not-joined']);

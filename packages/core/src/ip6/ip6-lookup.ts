@@ -4,11 +4,13 @@
  * link-local scope (RFC 4291 §2.5.6, RFC 4443 §3.1 code 2), the route lookup (source rules,
  * then the destination's longest prefix), route type, and the link MTU (a router never
  * fragments: Packet Too Big, RFC 8200 §5, RFC 4443 §3.2). Router-originated packets skip
- * the hop-limit step; those marked `TxIfFixed` (link scope) skip the lookup too.
+ * the hop-limit step; those marked `TxIfFixed` (link scope) skip the lookup too. A TCP
+ * super-packet (offloads, gso.ts) passes the MTU check when one of its segments fits.
  */
 import { DestUnreachCode, Icmpv6Type, TimeExceededCode } from '@dmm/wire';
 import { arcStart } from '../graph.js';
 import { dropReasons, type NodeDef } from '../graph-node.js';
+import { ip6SegmentLength } from '../gso.js';
 import { PacketFlag, type PacketBuffer } from '../packet-buffer.js';
 import { RouteKind } from '../route/route-table.js';
 import { Ip6Arc, Ip6Node, type Ip6Context } from './context.js';
@@ -148,7 +150,8 @@ export function ip6LookupNode(ctx: Ip6Context): NodeDef {
           }
         }
         const mtu = ifaces[pb.txIf]!.mtu;
-        if (pb.end - l3 > mtu) {
+        // a super-packet is judged by the segments it stands for (hdr_len + gso_size)
+        if (ip6SegmentLength(pb) > mtu) {
           if (local) {
             rt.drop(pb, E['too-big-local']);
             continue;
