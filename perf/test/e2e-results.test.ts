@@ -284,6 +284,9 @@ test('parseE2eArgs: defaults, options, --only in table order, bad input rejected
     'node',
     'node-one',
     'dmmd',
+    'dmmd-offload',
+    'kernel-tunnel',
+    'dmmd-tunnel',
   ]);
   const o = parseE2eArgs([
     '--duration',

@@ -57,6 +57,8 @@ export interface DmmdSetup {
   socket: string;
   a: RouterLink;
   b: RouterLink;
+  /** Both TAPs with virtio-net header offloads (`offload: true`, docs/config.md). */
+  offload?: boolean;
 }
 
 /**
@@ -71,6 +73,7 @@ export function dmmdConfig(s: DmmdSetup): Record<string, unknown> {
     mac: l.routerMac,
     netns: l.netns,
     addresses: [`${l.routerIp}/${l.prefixLen}`],
+    ...(s.offload === true ? { offload: true } : {}),
   });
   return {
     router: { name: s.name },

@@ -55,6 +55,13 @@ import {
   type RunContext,
 } from './results.js';
 import { sleep, stopChild, which } from './sys.js';
+import {
+  removeTunnelFiles,
+  tunnelMissing,
+  tunnelReport,
+  tunnelTopology,
+  verifyTunnel,
+} from './tunnel.js';
 
 const pct = (x: number): string => `${Math.round(x * 100)}%`;
 
@@ -129,6 +136,20 @@ async function measurePath(
         label: info.label,
         fwdCpu: cpus.fwd,
         ethtool: tools.ethtool,
+        offload: path === 'dmmd-offload',
+      });
+    } else if (info.kind === 'tunnel') {
+      const missing = tunnelMissing(path, tools.ethtool);
+      if (missing !== null) {
+        m.status = 'missing';
+        m.reason = missing;
+        log(`${tag} MISSING: ${missing}`);
+        return m;
+      }
+      topo = await tunnelTopology(lab, path, {
+        fwdCpu: cpus.fwd,
+        ethtool: tools.ethtool,
+        dmmdNodeFlags: opts.dmmdNodeFlags,
       });
     } else {
       const offloadsOff = path === 'kernel-offloads-off';
@@ -147,6 +168,11 @@ async function measurePath(
         log(`${tag} ${c}`);
       });
       mark('check');
+    } else if (info.kind === 'tunnel') {
+      for (const c of await verifyTunnel(topo, tools.udpgen)) {
+        m.notes.push(c);
+        log(`${tag} ${c}`);
+      }
     } else {
       const check = await verifyPath(topo, tools.udpgen);
       m.notes.push(check);
@@ -214,6 +240,16 @@ async function measurePath(
         m.notes.push(`dmmd counters not read: ${(e as Error).message}`);
       }
     }
+    if (info.kind === 'tunnel' && topo !== null) {
+      try {
+        for (const n of tunnelReport(topo)) {
+          m.notes.push(n);
+          log(`${tag} ${n}`);
+        }
+      } catch (e) {
+        m.notes.push(`tunnel counters not read: ${(e as Error).message}`);
+      }
+    }
     const fwd = topo?.forwarder;
     if (fwd) {
       const code = await stopChild(fwd);
@@ -227,6 +263,7 @@ async function measurePath(
     await lab.stopAll();
     lab.deleteNamespaces();
     if (info.kind === 'router') rmSync(DMMD_DIR, { recursive: true, force: true });
+    if (info.kind === 'tunnel') removeTunnelFiles();
   }
   return m;
 }

@@ -100,11 +100,17 @@ export function generatorArgv(topo: Topology, udpgen: string, extra: string[]): 
   ];
 }
 
-/** Throws when the path's forwarder process has died. */
+/** The path's forwarding processes. */
+function forwarderPids(topo: Topology): (number | undefined)[] {
+  return [topo.forwarder?.proc.pid, ...(topo.others ?? []).map((c) => c.proc.pid)];
+}
+
+/** Throws when the path's forwarder process (or another of the path's processes) has died. */
 export function assertForwarderAlive(topo: Topology): void {
-  const f = topo.forwarder;
-  if (f !== null && f.exitCode !== null) {
-    throw new Error(`${f.what} exited with ${f.exitCode}: ${f.stderr.trim().slice(-500)}`);
+  for (const f of [topo.forwarder, ...(topo.others ?? [])]) {
+    if (f !== null && f.exitCode !== null) {
+      throw new Error(`${f.what} exited with ${f.exitCode}: ${f.stderr.trim().slice(-500)}`);
+    }
   }
 }
 
@@ -160,7 +166,7 @@ export async function measureUdp(
   );
   const gen = lab.start(argv, 'udpgen');
   await sleep(o.warmup * 1000);
-  const other = new OtherWork([gen.proc.pid, topo.forwarder?.proc.pid]);
+  const other = new OtherWork([gen.proc.pid, ...forwarderPids(topo)]);
   const s0 = parseProcStat(readFileSync('/proc/stat', 'utf8'));
   const r0 = readRxCounter(topo);
   await sleep(o.duration * 1000);
@@ -222,7 +228,7 @@ export async function measureTcp(
         throw new Error(`iperf3 server exited with ${server.exitCode}: ${server.stderr.trim()}`);
       }
       const client = lab.start(clientArgv, 'iperf3 client');
-      const other = new OtherWork([client.proc.pid, server.proc.pid, topo.forwarder?.proc.pid]);
+      const other = new OtherWork([client.proc.pid, server.proc.pid, ...forwarderPids(topo)]);
       const code = await waitExit(client, (o.duration + omit + 20) * 1000);
       const otherCpu = other.stop();
       if (code === null) {

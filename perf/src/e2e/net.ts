@@ -42,6 +42,8 @@ export interface Topology {
   forwarder: Child | null;
   /** The dmmd path: how to reach the router's control socket, and its links. */
   router?: RouterControl;
+  /** More processes of the path (the tunnel path's second router): checked and counted as ours. */
+  others?: Child[];
   namespaces: string[];
   notes: string[];
 }

@@ -11,6 +11,9 @@ export const PATH_IDS = [
   'node',
   'node-one',
   'dmmd',
+  'dmmd-offload',
+  'kernel-tunnel',
+  'dmmd-tunnel',
 ] as const;
 export type PathId = (typeof PATH_IDS)[number];
 
@@ -19,9 +22,10 @@ export interface PathInfo {
   readonly label: string;
   /**
    * Kind of forwarder: the kernel's IPv6 routing, a TAP cross-connect program (layer 2),
-   * or dmmd, the whole router on two TAP links (layer 3).
+   * dmmd, the whole router on two TAP links (layer 3), or two routers with an IPv6-in-IPv6
+   * tunnel between them (tunnel.ts).
    */
-  readonly kind: 'kernel' | 'tap' | 'router';
+  readonly kind: 'kernel' | 'tap' | 'router' | 'tunnel';
   /**
    * The same forwarder's one-frame-per-readiness mode (the "ratio vs one-per-readiness"
    * column); for a one-per-readiness path, itself; none for the kernel.
@@ -52,6 +56,24 @@ export const PATHS: Readonly<Record<PathId, PathInfo>> = {
     onePerReadiness: 'node-one',
   },
   dmmd: { id: 'dmmd', label: 'dmmd (full router)', kind: 'router', onePerReadiness: null },
+  'dmmd-offload': {
+    id: 'dmmd-offload',
+    label: 'dmmd, TAP offloads',
+    kind: 'router',
+    onePerReadiness: null,
+  },
+  'kernel-tunnel': {
+    id: 'kernel-tunnel',
+    label: 'kernel IPv6-in-IPv6 tunnel, offloads off',
+    kind: 'tunnel',
+    onePerReadiness: null,
+  },
+  'dmmd-tunnel': {
+    id: 'dmmd-tunnel',
+    label: 'dmmd pair, IPv6-in-IPv6 tunnel',
+    kind: 'tunnel',
+    onePerReadiness: null,
+  },
 };
 
 /** The C baseline every path is compared against ("ratio vs C baseline batched"). */

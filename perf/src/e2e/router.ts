@@ -47,6 +47,8 @@ export interface RouterOptions {
   fwdCpu: number | null;
   ethtool: string | null;
   readyTimeoutMs?: number;
+  /** Open both TAPs with offloads (the `dmmd-offload` path). */
+  offload?: boolean;
 }
 
 /** Runs `dmmctl --json COMMAND` against the path's router; its stdout. */
@@ -81,7 +83,13 @@ export async function routerTopology(lab: Lab, path: PathId, o: RouterOptions): 
   mkdirSync(DMMD_DIR, { recursive: true, mode: 0o700 });
   writeFileSync(
     DMMD_CONFIG,
-    dmmdConfigText({ name: ROUTER_NAME, socket: DMMD_SOCKET, a: la, b: lb }),
+    dmmdConfigText({
+      name: ROUTER_NAME,
+      socket: DMMD_SOCKET,
+      a: la,
+      b: lb,
+      offload: o.offload === true,
+    }),
   );
   const argv = pinned(o.fwdCpu, o.argv);
   const fwd = lab.start(argv, o.label);
@@ -155,7 +163,8 @@ export async function routerTopology(lab: Lab, path: PathId, o: RouterOptions): 
   topo.notes.push(`command: ${argv.join(' ')}`);
   topo.notes.push(
     `config: ${la.ifName} ${la.routerIp}/${la.prefixLen} in ${A}, ${lb.ifName} ${lb.routerIp}/${lb.prefixLen} in ${B}, ` +
-      'static neighbours on both sides, no RA, pool and rxBudget at their defaults',
+      'static neighbours on both sides, no RA, pool and rxBudget at their defaults' +
+      (o.offload === true ? ', offload: true on both TAPs' : ''),
   );
   if (o.ethtool !== null) topo.notes.push(`TAP offloads: ${offloadState(A, la.ifName)}`);
   return topo;
