@@ -20,6 +20,11 @@ export interface DeviceStats {
   rxGso: number;
   /** Received packets whose upper-layer checksum was left partial (NEEDS_CSUM). */
   rxCsumPartial: number;
+  /**
+   * Frames read into a large buffer (offload devices) and copied into a regular one, the
+   * large one kept for the next read (rx copybreak; not a drop).
+   */
+  rxCopied: number;
   /** Super-packets sent as such (offload devices). */
   txGso: number;
 }
@@ -36,6 +41,7 @@ export function emptyDeviceStats(): DeviceStats {
     rxNoBuffer: 0,
     rxGso: 0,
     rxCsumPartial: 0,
+    rxCopied: 0,
     txGso: 0,
   };
 }

@@ -115,20 +115,34 @@ export class TunTapNetDevice implements Device {
     const got = this.dev.readBatch(offsets, capacity, this.rxLengths, want);
     const lengths = this.rxLengths;
     let bytes = 0;
+    // large buffers whose frame was copied out stay in the reserve, at its front
+    let k = 0;
     for (let i = 0; i < got; i++) {
       const pb = reserve[i]!;
       // the kernel always writes the whole header (tun_put_user)
       const len = lengths[i]! - vnet;
       pb.end = pb.start + len;
       bytes += len;
-      if (vnet > 0) this.readVnetHeader(pb);
+      if (vnet > 0) {
+        this.readVnetHeader(pb);
+        if (pb.gsoType === GsoType.None && len <= pool.maxPacket) {
+          const small = this.copyBreak(pool, pb);
+          if (small !== null) {
+            reserve[k++] = pb;
+            out.items[out.length++] = small;
+            continue;
+          }
+        }
+      }
       out.items[out.length++] = pb;
     }
-    // keep the unfilled buffers at the front of the reserve
-    let k = 0;
+    // keep the unfilled buffers at the front of the reserve, after the recycled ones
     for (let i = got; i < this.reserveCount; i++) {
-      reserve[k++] = reserve[i]!;
-      reserve[i] = null;
+      if (k !== i) {
+        reserve[k] = reserve[i]!;
+        reserve[i] = null;
+      }
+      k++;
     }
     for (let i = k; i < got; i++) reserve[i] = null;
     this.reserveCount = k;
@@ -178,6 +192,29 @@ export class TunTapNetDevice implements Device {
    * gso_type matter to a router; DATA_VALID (checksum already verified) is dropped, and
    * hdr_len is a hint the segment length is recomputed from (gso.ts).
    */
+  /**
+   * A frame that is no super-packet and fits a regular buffer is copied into one, and its
+   * large buffer goes back to the reserve (what NIC drivers call rx copybreak): a stream of
+   * small datagrams then cycles a few large buffers instead of handing one 64 KB slot per
+   * frame down the graph. Null when the pool has no regular buffer left (the frame then
+   * stays where it is).
+   */
+  private copyBreak(pool: BufferPool, big: PacketBuffer): PacketBuffer | null {
+    const small = pool.alloc();
+    if (small === null) return null;
+    const len = big.end - big.start;
+    // both live in the pool's one slab
+    big.bytes.copyWithin(small.start, big.start, big.end);
+    small.end = small.start + len;
+    if (big.csumStart >= 0) {
+      small.csumStart = big.csumStart - big.start + small.start;
+      small.csumOffset = big.csumOffset;
+    }
+    big.clearOffload();
+    this.counters.rxCopied++;
+    return small;
+  }
+
   private readVnetHeader(pb: PacketBuffer): void {
     const dv = pb.dv;
     const h = pb.start - 10;

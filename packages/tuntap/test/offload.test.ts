@@ -168,6 +168,30 @@ test(
         }
       });
 
+      await t.test('small frames are copied out of the large buffers (copybreak)', async () => {
+        const ca = a.net.stats.rxCopied;
+        const cb = b.net.stats.rxCopied;
+        const r = await inNetnsAsync(
+          a.ns,
+          'ping',
+          '-6',
+          '-n',
+          '-q',
+          '-c',
+          '20',
+          '-i',
+          '0.01',
+          '-W',
+          '2',
+          b.addr,
+        );
+        assert.match(r.stdout, / 0% packet loss/, r.stdout + r.stderr);
+        // the echo requests from a, the replies from b: each read into a large buffer,
+        // copied into a regular one, the large one read into again
+        assert.ok(a.net.stats.rxCopied - ca >= 20, JSON.stringify(a.net.stats));
+        assert.ok(b.net.stats.rxCopied - cb >= 20, JSON.stringify(b.net.stats));
+      });
+
       await t.test('a large ping into the 1280-byte link gets Packet Too Big', async () => {
         const r = await inNetnsAsync(
           a.ns,
