@@ -10,6 +10,12 @@ export interface InterfaceAddress {
   readonly origin: string;
 }
 
+/** See `Interface.foreignUnicast`. */
+export interface ForeignUnicastWatcher {
+  /** A unicast frame at `bytes[frameStart]` on interface `rxIf` for a MAC nobody here has. */
+  foreignFrame(bytes: Uint8Array, frameStart: number, rxIf: number): void;
+}
+
 /**
  * An interface of the router: a device plus its layer-3 configuration, the graph node
  * its received frames enter, and the vector its outgoing packets wait in until the end
@@ -59,6 +65,13 @@ export class Interface {
   multicastDemux: MacMap | null = null;
   /** Member lists (interface indices) addressed by `multicastDemux` values. */
   multicastMembers: Int32Array[] = [];
+  /**
+   * Told of every unicast frame `ethernet-input` drops as not for us on this interface
+   * (before the drop is counted): an access router learns from such a frame that a node it
+   * knows arrived on the link while still talking to the router it left (a frame for that
+   * router's MAC). Called inside a graph dispatch: it must only look and queue.
+   */
+  foreignUnicast: ForeignUnicastWatcher | null = null;
   /**
    * Routing table consulted first for packets that arrive on this interface (Linux's
    * `ip -6 rule add iif IF lookup T`), or -1. A D-GW sends what a node sends to an

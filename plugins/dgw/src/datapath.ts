@@ -228,6 +228,26 @@ export class AccessWatch {
     };
   }
 
+  /** Known idle nodes detected by a frame for another router's MAC (`foreignFrame`). */
+  foreignDetected = 0;
+
+  /**
+   * `Interface.foreignUnicast` of the access interfaces: a unicast frame for a MAC we do
+   * not have, from a node we know and do not serve — it arrived on our link and still
+   * talks to the router it left (the DLIF we are about to impersonate). Attaching on it
+   * saves waiting for an L2 trigger or the node's own Router Solicitation (RFC 5213
+   * §6.9.1.1 leaves the detection of an attachment to the implementation). Unknown MACs
+   * are left alone: a frame between two other hosts says nothing about mobility.
+   */
+  foreignFrame(b: Uint8Array, frameStart: number, rxIf: number): void {
+    if (!this.firstFrame) return;
+    if (rxIf < 0 || rxIf >= this.access.length || this.access[rxIf] !== 1) return;
+    const slot = this.macs.get(b, frameStart + 6);
+    if (slot < 0 || this.status[slot] !== NodeStatus.Idle || this.triggered[slot] !== 0) return;
+    this.foreignDetected++;
+    this.trigger(slot, rxIf);
+  }
+
   /** Takes what the data path queued (control plane). */
   drain(): Detections {
     const nodes: Detections['nodes'] = [];

@@ -552,7 +552,10 @@ export class DistributedGateway {
       // a serving D-GW elsewhere refreshes within the binding lifetime: wait that long first
       this.ownFromRecord(r).unservedSince = t + this.config.bindingLifetime * 1000;
     }
-    for (const i of this.accessIfs) this.dlifs.watch(i);
+    for (const i of this.accessIfs) {
+      this.dlifs.watch(i);
+      i.foreignUnicast = this.access;
+    }
     this.running = true;
     this.primePeers();
     this.primeTimer = this.timers.setInterval(() => this.primePeers(), PEER_PRIME_MS);
@@ -577,6 +580,7 @@ export class DistributedGateway {
   /** Stops serving (DLIFs withdraw their routes), drops every binding and transaction. */
   stop(): void {
     this.running = false;
+    for (const i of this.accessIfs) if (i.foreignUnicast === this.access) i.foreignUnicast = null;
     if (this.sweepTimer !== null) this.timers.clear(this.sweepTimer);
     this.sweepTimer = null;
     if (this.primeTimer !== null) this.timers.clear(this.primeTimer);
@@ -2251,6 +2255,7 @@ export class DistributedGateway {
       heldForNd: c.heldForNd,
       storeErrors: c.storeErrors,
       detectionOverflow: this.access.overflow,
+      detectedByForeignFrame: this.access.foreignDetected,
       transactions: { ...this.transactions.counters },
       anchor: {
         pbuReceived: c.anchor.pbuReceived,
@@ -2313,6 +2318,8 @@ export interface DgwStats {
   heldForNd: number;
   storeErrors: number;
   detectionOverflow: number;
+  /** Attachments detected by a frame for another router's MAC (docs/dgw.md). */
+  detectedByForeignFrame: number;
   transactions: Record<string, number>;
   anchor: {
     pbuReceived: number;

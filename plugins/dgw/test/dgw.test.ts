@@ -737,6 +737,41 @@ test('detection by first frame: a profile node pinging the access link, and an u
   }
 });
 
+test('detection by a frame for the router the node left: a silent move D1 → D2 is attached on the first uplink frame', async () => {
+  const n = await net({ count: 2, dgw: () => ({ idleTimeout: 0 }) });
+  try {
+    const [d1, d2] = n.gws as [Net['gws'][0], Net['gws'][0]];
+    const mn = n.addNode(MN1, MN1_MAC);
+    await attachAt(n, 0, mn);
+    const s1 = d1.dlifs.get(MN1, 'dgw1')!;
+    const pA = maskPrefix(lastRa(mn, s1.mac).prefixes[0]!.prefix, 64);
+    // the node changes link and says nothing: no L2 trigger, no Router Solicitation; its
+    // next packet still goes to D1's DLIF MAC, which D2 does not have yet
+    n.move(mn, 1);
+    n.send(mn, mn.echo(s1.mac, mn.addr(pA), CN, 1));
+    await n.until(() => d2.dlifs.get(MN1, 'dgw1') !== undefined, 2000, 'attach at D2');
+    const st = d2.dgw.stats();
+    assert.equal(st.detectedByForeignFrame, 1);
+    assert.deepEqual(st.attachments, { rs: 0, frame: 1, l2: 0 });
+    assert.equal(d2.router.counters()['ethernet-input.not-for-us'], 1, 'that first frame');
+    // D2 now answers as D1's DLIF: the old prefix goes through the tunnel and back
+    await roundTrip(n, mn, s1.mac, mn.addr(pA), 0, 2, s1.mac);
+    assert.ok(
+      (await bindings(n, 1, MN1)).some((b) => b.anchor === 'dgw1' && b.state === 'active'),
+      'D1 bound the prefix to D2',
+    );
+    // a frame between two other MACs on the link is no attachment of anybody
+    const stranger = n.addNode('020000000c0e@example.org', parseMac('02:00:00:00:0c:0e'));
+    n.move(stranger, 1);
+    n.send(stranger, stranger.echo(parseMac('02:00:00:00:0c:0f'), stranger.ll, CN, 1));
+    await n.run(50);
+    assert.equal(d2.dlifs.byNode('020000000c0e@example.org').length, 0);
+    assert.equal(d2.dgw.stats().detectedByForeignFrame, 1);
+  } finally {
+    await n.stop();
+  }
+});
+
 test('anchorMode low-preference: the old prefix stays preferred, its router is low preference', async () => {
   const n = await net({
     count: 2,

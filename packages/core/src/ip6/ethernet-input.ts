@@ -84,6 +84,8 @@ export function ethernetInputNode(ctx: Ip6Context): NodeDef {
             const demux = iface.unicastDemux;
             const to = demux === null ? -1 : demux.get(b, s);
             if (to < 0) {
+              const w = iface.foreignUnicast;
+              if (w !== null) w.foreignFrame(b, s, pb.rxIf);
               rt.drop(pb, E['not-for-us']);
               continue;
             }
