@@ -158,6 +158,7 @@ rules:
       'RX',
       'TX',
       'TX-DROP',
+      'OFFLOAD',
     ]);
     const ra = rows.find((r) => r[0] === devA)!;
     const rb = rows.find((r) => r[0] === devB)!;
@@ -179,6 +180,7 @@ rules:
       'fe80::ff:fe00:b01 2001:db8:b::1/64',
     ]);
     assert.ok(Number(ra[6]) > 0 && Number(ra[7]) > 0, `packets counted: ${ra.join(' ')}`);
+    assert.equal(ra[9], '-', 'no offloads unless configured');
     const j = await dmmctl('--socket', sock, '--json', 'show', 'interfaces');
     assert.equal(j.status, 0, j.stderr);
     const list = JSON.parse(j.stdout) as Record<string, unknown>[];

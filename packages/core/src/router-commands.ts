@@ -10,7 +10,7 @@ export function registerRouterCommands(router: Router): void {
   const c = router.commands;
   c.register({
     path: 'show interfaces',
-    help: 'interfaces: kind, MAC, MTU, state, addresses, packet counters',
+    help: 'interfaces: kind, MAC, MTU, state, addresses, packet counters, offloads',
     run: () =>
       router.interfaces.map((i) => {
         const s = i.device.stats;
@@ -31,10 +31,22 @@ export function registerRouterCommands(router: Router): void {
           offload: i.offload,
           rxGso: s.rxGso,
           txGso: s.txGso,
+          rxCopied: s.rxCopied,
         };
       }),
     table: (rows) => ({
-      columns: ['NAME', 'KIND', 'MAC', 'MTU', 'STATE', 'ADDRESSES', 'RX', 'TX', 'TX-DROP'],
+      columns: [
+        'NAME',
+        'KIND',
+        'MAC',
+        'MTU',
+        'STATE',
+        'ADDRESSES',
+        'RX',
+        'TX',
+        'TX-DROP',
+        'OFFLOAD',
+      ],
       rows: (rows as Record<string, unknown>[]).map((r) => [
         String(r.name),
         String(r.kind),
@@ -45,6 +57,8 @@ export function registerRouterCommands(router: Router): void {
         String(r.rxPackets),
         String(r.txPackets),
         String(r.txDropped),
+        // virtio-net header offloads: checksum and TCP/IPv6 segmentation (docs/config.md)
+        r.offload ? 'csum,tso6' : '-',
       ]),
     }),
   });

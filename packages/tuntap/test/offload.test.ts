@@ -190,6 +190,15 @@ test(
         // copied into a regular one, the large one read into again
         assert.ok(a.net.stats.rxCopied - ca >= 20, JSON.stringify(a.net.stats));
         assert.ok(b.net.stats.rxCopied - cb >= 20, JSON.stringify(b.net.stats));
+        const shown = (await router.commands.run('show interfaces', {})).result as {
+          name: string;
+          offload: boolean;
+          rxCopied: number;
+        }[];
+        const row = (dev: string) => shown.find((r) => r.name === dev)!;
+        assert.equal(row(a.dev).offload, true);
+        assert.equal(row(a.dev).rxCopied, a.net.stats.rxCopied);
+        assert.equal(row(d.dev).offload, false);
       });
 
       await t.test('a large ping into the 1280-byte link gets Packet Too Big', async () => {
